@@ -1,0 +1,3 @@
+//! The identity flows, one file per flow (in the manner of kanidm's `idm/`).
+
+pub mod argon;
