@@ -190,6 +190,7 @@ impl Portal {
     }
 
     /// An audit record stamped `at`, with the request's address. `detail` is sanitised.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn audit_event(
         &self,
         agency: AgencyId,

@@ -115,13 +115,13 @@ impl Portal {
         let email_key = login_key(&email);
         let username_key = login_key(&username);
 
-        if let Some(contact) = &req.contact {
-            if let Some(existing) = self.store.account_by_contact(agency, contact).await? {
-                return Ok(AccessSetUp {
-                    account: existing,
-                    created: false,
-                });
-            }
+        if let Some(contact) = &req.contact
+            && let Some(existing) = self.store.account_by_contact(agency, contact).await?
+        {
+            return Ok(AccessSetUp {
+                account: existing,
+                created: false,
+            });
         }
         // The same person (same email) already has a login: link the contact to it.
         if let Some(existing) = self.store.account_by_login(agency, &email_key).await? {
@@ -239,10 +239,10 @@ impl Portal {
                 return Err(AccountError::InvalidUsername);
             }
             let key = login_key(&u);
-            if let Some(other) = self.store.account_by_login(agency, &key).await? {
-                if other.id != id {
-                    return Err(AccountError::Taken);
-                }
+            if let Some(other) = self.store.account_by_login(agency, &key).await?
+                && other.id != id
+            {
+                return Err(AccountError::Taken);
             }
             account.username = u.trim().to_string();
             account.username_key = key;

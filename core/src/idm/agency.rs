@@ -126,7 +126,15 @@ mod tests {
     fn slugs() {
         assert!(valid_slug("acme-lettings"));
         assert!(valid_slug("a1"));
-        for bad in ["a", "-acme", "acme-", "Acme", "ac me", "acmé", &"a".repeat(64)] {
+        for bad in [
+            "a",
+            "-acme",
+            "acme-",
+            "Acme",
+            "ac me",
+            "acmé",
+            &"a".repeat(64),
+        ] {
             assert!(!valid_slug(bad), "{bad}");
         }
     }

@@ -70,7 +70,8 @@ impl Portal {
             return Err(ApiKeyError::InvalidExpiry);
         }
         self.store.agency(agency).await?;
-        let raw = token::generate(TokenKind::ApiKey, self.random.as_ref()).map_err(Internal::from)?;
+        let raw =
+            token::generate(TokenKind::ApiKey, self.random.as_ref()).map_err(Internal::from)?;
         let key = ApiKey {
             id: ApiKeyId::from_random_bytes(self.random.bytes16().map_err(Internal::from)?),
             agency,

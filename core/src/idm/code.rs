@@ -65,7 +65,11 @@ impl From<crate::error::StoreError> for CodeError {
 }
 
 fn code_hash(attempt: &RawToken, code: &str) -> TokenHash {
-    TokenHash::of_parts(&[b"portico-code-v1", attempt.expose().as_bytes(), code.as_bytes()])
+    TokenHash::of_parts(&[
+        b"portico-code-v1",
+        attempt.expose().as_bytes(),
+        code.as_bytes(),
+    ])
 }
 
 impl Portal {
@@ -94,7 +98,8 @@ impl Portal {
             expires_at,
         };
         let address_ok = self.address_mail_allowed(agency.id, ctx, now).await?;
-        let email = &email[..email.floor_char_boundary(crate::idm::signin::MAX_LOGIN_BYTES.min(email.len()))];
+        let email = &email
+            [..email.floor_char_boundary(crate::idm::signin::MAX_LOGIN_BYTES.min(email.len()))];
         let account = self
             .store
             .account_by_login(agency.id, &login_key(email))
@@ -265,10 +270,7 @@ impl Portal {
             change.status = Some(AccountStatus::Active);
         }
         change.end_sessions = EndSessions::None;
-        change.clear_throttle = vec![
-            account_key,
-            ThrottleKey::login(&account.username),
-        ];
+        change.clear_throttle = vec![account_key, ThrottleKey::login(&account.username)];
         change.new_session = Some(session.clone());
         change.audit.push(
             self.audit_event(

@@ -183,10 +183,10 @@ impl Portal {
             return Err(CredentialError::EmailUnavailable);
         }
         let key = login_key(new_email);
-        if let Some(other) = self.store.account_by_login(agency.id, &key).await? {
-            if other.id != account.id {
-                return Err(CredentialError::EmailUnavailable);
-            }
+        if let Some(other) = self.store.account_by_login(agency.id, &key).await?
+            && other.id != account.id
+        {
+            return Err(CredentialError::EmailUnavailable);
         }
         let issued = self.new_link(
             agency.id,

@@ -159,7 +159,10 @@ impl Portal {
                 Some(account.id),
                 AuditKind::InvitationSent,
                 ctx,
-                &format!("invitation {} expires {}", issued.link.id, issued.link.expires_at),
+                &format!(
+                    "invitation {} expires {}",
+                    issued.link.id, issued.link.expires_at
+                ),
             )
             .map_err(Internal::from)?;
         self.store.issue_link(&issued.link, &mail, &audit).await?;
@@ -265,12 +268,23 @@ impl Portal {
             account: account.id,
         };
         for (kind, detail) in [
-            (AuditKind::AccountActivated, format!("invitation {}", link.id)),
+            (
+                AuditKind::AccountActivated,
+                format!("invitation {}", link.id),
+            ),
             (AuditKind::SignInSucceeded, "method=invitation".to_string()),
         ] {
             change.audit.push(
-                self.audit_event(agency.id, now, actor.clone(), Some(account.id), kind, ctx, &detail)
-                    .map_err(Internal::from)?,
+                self.audit_event(
+                    agency.id,
+                    now,
+                    actor.clone(),
+                    Some(account.id),
+                    kind,
+                    ctx,
+                    &detail,
+                )
+                .map_err(Internal::from)?,
             );
         }
         self.redeem(&link, &change).await?;

@@ -99,6 +99,7 @@ impl From<Internal> for Found {
 }
 
 impl Portal {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new_link(
         &self,
         agency: AgencyId,

@@ -127,7 +127,8 @@ impl Portal {
             Err(e) => return Err(e.into()),
         };
         let address_ok = self.address_mail_allowed(agency.id, ctx, now).await?;
-        let login = &login[..login.floor_char_boundary(crate::idm::signin::MAX_LOGIN_BYTES.min(login.len()))];
+        let login = &login
+            [..login.floor_char_boundary(crate::idm::signin::MAX_LOGIN_BYTES.min(login.len()))];
         let account = self
             .store
             .account_by_login(agency.id, &login_key(login))
@@ -138,7 +139,11 @@ impl Portal {
             account.as_ref().map(|a| a.id),
             AuditKind::PasswordResetRequested,
             ctx,
-            if account.is_some() { "" } else { "unknown account: no email sent" },
+            if account.is_some() {
+                ""
+            } else {
+                "unknown account: no email sent"
+            },
         )
         .await?;
         let Some(account) = account else {
@@ -243,7 +248,10 @@ impl Portal {
             Some(account.id),
             AuditKind::PasswordResetSent,
             ctx,
-            &format!("reset link {} expires {}", issued.link.id, issued.link.expires_at),
+            &format!(
+                "reset link {} expires {}",
+                issued.link.id, issued.link.expires_at
+            ),
         )?;
         self.store.issue_link(&issued.link, &mail, &audit).await?;
         self.mail_queued();

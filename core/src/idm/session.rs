@@ -187,7 +187,10 @@ impl Portal {
     }
 
     /// The asking client's live sessions (checklist 30).
-    pub async fn my_sessions(&self, principal: &Principal) -> Result<Vec<SessionInfo>, SessionError> {
+    pub async fn my_sessions(
+        &self,
+        principal: &Principal,
+    ) -> Result<Vec<SessionInfo>, SessionError> {
         let now = self.now();
         Ok(self
             .store
@@ -280,7 +283,10 @@ mod tests {
         let t0 = datetime!(2026-01-01 09:00 UTC);
         let mut s = session(t0);
         let minute = Duration::seconds(60);
-        assert_eq!(liveness(&s, t0 + Duration::seconds(30), minute), Liveness::Live);
+        assert_eq!(
+            liveness(&s, t0 + Duration::seconds(30), minute),
+            Liveness::Live
+        );
         // Keep it busy every 20 minutes for 13 hours.
         let mut now = t0;
         loop {

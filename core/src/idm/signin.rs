@@ -182,7 +182,15 @@ impl Portal {
         let policy = crate::idm::password::PasswordPolicy::for_agency(&agency.settings);
         if password.expose().len() > policy.max_bytes {
             return self
-                .fail(&agency, None, password, FailReason::TooLong, &failure_keys, ctx, now)
+                .fail(
+                    &agency,
+                    None,
+                    password,
+                    FailReason::TooLong,
+                    &failure_keys,
+                    ctx,
+                    now,
+                )
                 .await;
         }
         let password = password.normalized();
@@ -193,7 +201,15 @@ impl Portal {
             .map_err(Internal::from)?;
         let Some(account) = account else {
             return self
-                .fail(&agency, None, &password, FailReason::UnknownAccount, &failure_keys, ctx, now)
+                .fail(
+                    &agency,
+                    None,
+                    &password,
+                    FailReason::UnknownAccount,
+                    &failure_keys,
+                    ctx,
+                    now,
+                )
                 .await;
         };
         let reason = match (account.status, &account.password_hash) {
@@ -203,7 +219,15 @@ impl Portal {
         };
         if let Some(reason) = reason {
             return self
-                .fail(&agency, Some(account.id), &password, reason, &failure_keys, ctx, now)
+                .fail(
+                    &agency,
+                    Some(account.id),
+                    &password,
+                    reason,
+                    &failure_keys,
+                    ctx,
+                    now,
+                )
                 .await;
         }
         let Some(stored) = account.password_hash.clone() else {
@@ -213,14 +237,24 @@ impl Portal {
             Ok(Verification::Match { needs_rehash }) => {
                 if needs_rehash {
                     // Best effort: a failed rehash must not fail the sign-in.
-                    if let Ok(h) = self.hasher.hash(&password).await {
-                        if let Err(e) = self.store.set_password_hash(agency.id, account.id, &h).await {
-                            tracing::warn!(agency = %agency.id, account = %account.id, error = %e, "rehash not stored");
-                        }
+                    if let Ok(h) = self.hasher.hash(&password).await
+                        && let Err(e) = self
+                            .store
+                            .set_password_hash(agency.id, account.id, &h)
+                            .await
+                    {
+                        tracing::warn!(agency = %agency.id, account = %account.id, error = %e, "rehash not stored");
                     }
                 }
-                self.succeed(&agency, account, &login_throttle, ctx, now, "method=password")
-                    .await
+                self.succeed(
+                    &agency,
+                    account,
+                    &login_throttle,
+                    ctx,
+                    now,
+                    "method=password",
+                )
+                .await
             }
             Ok(Verification::Mismatch) => {
                 self.record_failures(agency.id, &failure_keys, now).await?;
@@ -230,7 +264,10 @@ impl Portal {
                     Some(account.id),
                     AuditKind::SignInFailed,
                     ctx,
-                    &format!("method=password reason={}", FailReason::WrongPassword.as_str()),
+                    &format!(
+                        "method=password reason={}",
+                        FailReason::WrongPassword.as_str()
+                    ),
                 )
                 .await?;
                 Err(SignInError::Rejected)

@@ -26,7 +26,10 @@ async fn invitation_email_carries_activation_and_login_links_from_the_agency_bas
             expires_at,
             recipient_name,
         } => {
-            assert!(activation_url.starts_with("https://portal.acme.example/p/acme/activate?token=pinv_"));
+            assert!(
+                activation_url
+                    .starts_with("https://portal.acme.example/p/acme/activate?token=pinv_")
+            );
             assert_eq!(login_url, "https://portal.acme.example/p/acme/sign-in");
             assert_eq!(*expires_at, inv.expires_at);
             assert_eq!(recipient_name, "Ann Owner");
@@ -34,7 +37,10 @@ async fn invitation_email_carries_activation_and_login_links_from_the_agency_bas
         other => panic!("unexpected mail {other:?}"),
     }
     assert_eq!(
-        h.portal.invitations(h.agency.id, Some(acc.id)).await.unwrap(),
+        h.portal
+            .invitations(h.agency.id, Some(acc.id))
+            .await
+            .unwrap(),
         vec![inv]
     );
 }
@@ -73,14 +79,28 @@ async fn activation_sets_the_password_activates_and_signs_in() {
     let stored = h.portal.account(h.agency.id, acc.id).await.unwrap();
     assert_eq!(stored.status, AccountStatus::Active);
     assert!(stored.activated_at.is_some());
-    assert!(stored.password_hash.unwrap().as_str().starts_with("$argon2id$"));
-    let p = h.portal.authenticate(h.agency.id, signed.token.expose()).await.unwrap();
+    assert!(
+        stored
+            .password_hash
+            .unwrap()
+            .as_str()
+            .starts_with("$argon2id$")
+    );
+    let p = h
+        .portal
+        .authenticate(h.agency.id, signed.token.expose())
+        .await
+        .unwrap();
     assert_eq!(p.account, acc.id);
     let kinds = h.audit_kinds().await;
     assert!(kinds.ends_with(&[AuditKind::AccountActivated, AuditKind::SignInSucceeded]));
     // The invitation now reads as used (accepted).
     assert_eq!(
-        h.portal.invitations(h.agency.id, Some(acc.id)).await.unwrap()[0].state,
+        h.portal
+            .invitations(h.agency.id, Some(acc.id))
+            .await
+            .unwrap()[0]
+            .state,
         LinkState::Used
     );
 }
@@ -95,7 +115,10 @@ async fn expired_used_superseded_and_tampered_links_each_have_their_own_error() 
     let (_, expired) = h.invite("exp@example.com").await;
     h.clock.advance(Duration::hours(48));
     assert_eq!(
-        h.portal.activate(h.agency.id, &expired, &pw, &h.ctx).await.unwrap_err(),
+        h.portal
+            .activate(h.agency.id, &expired, &pw, &h.ctx)
+            .await
+            .unwrap_err(),
         ActivationError::Link(LinkError::Expired)
     );
     assert_eq!(
@@ -108,9 +131,15 @@ async fn expired_used_superseded_and_tampered_links_each_have_their_own_error() 
 
     // Used.
     let (_, used) = h.invite("used@example.com").await;
-    h.portal.activate(h.agency.id, &used, &pw, &h.ctx).await.unwrap();
+    h.portal
+        .activate(h.agency.id, &used, &pw, &h.ctx)
+        .await
+        .unwrap();
     assert_eq!(
-        h.portal.activate(h.agency.id, &used, &pw, &h.ctx).await.unwrap_err(),
+        h.portal
+            .activate(h.agency.id, &used, &pw, &h.ctx)
+            .await
+            .unwrap_err(),
         ActivationError::Link(LinkError::Used)
     );
 
@@ -123,10 +152,16 @@ async fn expired_used_superseded_and_tampered_links_each_have_their_own_error() 
     let second = h.last_link("resent@example.com").await;
     assert_ne!(first, second);
     assert_eq!(
-        h.portal.activate(h.agency.id, &first, &pw, &h.ctx).await.unwrap_err(),
+        h.portal
+            .activate(h.agency.id, &first, &pw, &h.ctx)
+            .await
+            .unwrap_err(),
         ActivationError::Link(LinkError::Superseded)
     );
-    h.portal.activate(h.agency.id, &second, &pw, &h.ctx).await.unwrap();
+    h.portal
+        .activate(h.agency.id, &second, &pw, &h.ctx)
+        .await
+        .unwrap();
 
     // Tampered: one character changed.
     let (_, good) = h.invite("tamper@example.com").await;
@@ -134,25 +169,39 @@ async fn expired_used_superseded_and_tampered_links_each_have_their_own_error() 
     let last = bad.pop().unwrap();
     bad.push(if last == 'A' { 'B' } else { 'A' });
     assert_eq!(
-        h.portal.activate(h.agency.id, &bad, &pw, &h.ctx).await.unwrap_err(),
+        h.portal
+            .activate(h.agency.id, &bad, &pw, &h.ctx)
+            .await
+            .unwrap_err(),
         ActivationError::Link(LinkError::Invalid)
     );
     // Garbage and tokens of another kind are invalid too.
     for junk in ["", "pinv_", "hello", &"x".repeat(5000)] {
         assert_eq!(
-            h.portal.activate(h.agency.id, junk, &pw, &h.ctx).await.unwrap_err(),
+            h.portal
+                .activate(h.agency.id, junk, &pw, &h.ctx)
+                .await
+                .unwrap_err(),
             ActivationError::Link(LinkError::Invalid)
         );
     }
     // The untampered link still works.
-    h.portal.activate(h.agency.id, &good, &pw, &h.ctx).await.unwrap();
+    h.portal
+        .activate(h.agency.id, &good, &pw, &h.ctx)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
 async fn revoked_invitations_are_refused() {
     let h = H::new().await;
     let (acc, token) = h.invite("ann@example.com").await;
-    let inv = h.portal.invitations(h.agency.id, Some(acc.id)).await.unwrap()[0].clone();
+    let inv = h
+        .portal
+        .invitations(h.agency.id, Some(acc.id))
+        .await
+        .unwrap()[0]
+        .clone();
     h.portal
         .revoke_invitation(h.agency.id, staff(), inv.id, &h.ctx)
         .await
@@ -172,7 +221,11 @@ async fn revoked_invitations_are_refused() {
         ActivationError::Link(LinkError::Revoked)
     );
     assert_eq!(
-        h.portal.invitations(h.agency.id, Some(acc.id)).await.unwrap()[0].state,
+        h.portal
+            .invitations(h.agency.id, Some(acc.id))
+            .await
+            .unwrap()[0]
+            .state,
         LinkState::Revoked
     );
 }
@@ -183,8 +236,14 @@ async fn a_refused_password_leaves_the_link_usable() {
     let (acc, token) = h.invite("ann@example.com").await;
     for (pw, expected) in [
         ("short", PasswordPolicyError::TooShort { min: 15 }),
-        ("ann@example.com is my password", PasswordPolicyError::ContainsPersonalInfo),
-        ("acme lettings forever and ever", PasswordPolicyError::ContainsPersonalInfo),
+        (
+            "ann@example.com is my password",
+            PasswordPolicyError::ContainsPersonalInfo,
+        ),
+        (
+            "acme lettings forever and ever",
+            PasswordPolicyError::ContainsPersonalInfo,
+        ),
     ] {
         assert_eq!(
             h.portal
@@ -242,7 +301,9 @@ async fn checklist_14_concurrent_activations_exactly_one_wins() {
         let token = token.clone();
         let ctx = h.ctx.clone();
         tasks.push(tokio::spawn(async move {
-            portal.activate(agency, &token, &Password::new(PW), &ctx).await
+            portal
+                .activate(agency, &token, &Password::new(PW), &ctx)
+                .await
         }));
     }
     let mut wins = 0;
@@ -264,7 +325,9 @@ async fn checklist_15_tokens_are_purpose_bound() {
         h.portal
             .reset_password(h.agency.id, &token, &Password::new(PW), &h.ctx)
             .await,
-        Err(portico_core::idm::reset::ResetError::Link(LinkError::Invalid))
+        Err(portico_core::idm::reset::ResetError::Link(
+            LinkError::Invalid
+        ))
     ));
     assert!(h.portal.authenticate(h.agency.id, &token).await.is_err());
 }

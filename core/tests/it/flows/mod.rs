@@ -12,11 +12,11 @@ mod signin;
 mod tenancy;
 
 use portico_core::hash::{Argon2Hasher, HashParams};
+use portico_core::idm::account::SetUpAccess;
 use portico_core::memory::MemoryStore;
 use portico_core::model::*;
-use portico_core::testing::{CountingHasher, ManualClock, TestRandom};
-use portico_core::idm::account::SetUpAccess;
 use portico_core::store::{AuditStore, OutboxStore, Store};
+use portico_core::testing::{CountingHasher, ManualClock, TestRandom};
 use portico_core::*;
 use std::sync::Arc;
 
@@ -40,7 +40,10 @@ pub fn staff() -> Actor {
 }
 
 pub fn token_of(url: &str) -> String {
-    url.split_once("?token=").expect("link has a token").1.to_string()
+    url.split_once("?token=")
+        .expect("link has a token")
+        .1
+        .to_string()
 }
 
 impl H {
@@ -126,7 +129,11 @@ impl H {
     }
 
     pub async fn mails_to(&self, to: &str) -> Vec<OutboxMessage> {
-        self.mails().await.into_iter().filter(|m| m.to == to).collect()
+        self.mails()
+            .await
+            .into_iter()
+            .filter(|m| m.to == to)
+            .collect()
     }
 
     /// The token of the newest link-carrying mail to `to`.
@@ -136,7 +143,9 @@ impl H {
             match &m.content {
                 MailContent::Invitation { activation_url, .. } => return token_of(activation_url),
                 MailContent::PasswordReset { reset_url, .. } => return token_of(reset_url),
-                MailContent::EmailChangeConfirm { confirm_url, .. } => return token_of(confirm_url),
+                MailContent::EmailChangeConfirm { confirm_url, .. } => {
+                    return token_of(confirm_url);
+                }
                 _ => {}
             }
         }

@@ -79,7 +79,12 @@ async fn checklist_2_overlong_password_rejected_not_truncated() {
     // p and p + "x" never both verify.
     assert!(
         h.portal
-            .sign_in(h.agency.id, "ann@example.com", &Password::new(format!("{PW}x")), &h.ctx)
+            .sign_in(
+                h.agency.id,
+                "ann@example.com",
+                &Password::new(format!("{PW}x")),
+                &h.ctx
+            )
             .await
             .is_err()
     );
@@ -96,7 +101,12 @@ async fn nfkc_equivalent_passwords_sign_in() {
         .await
         .unwrap();
     h.portal
-        .sign_in(h.agency.id, "ann@example.com", &Password::new("office coffee and tea at noon"), &h.ctx)
+        .sign_in(
+            h.agency.id,
+            "ann@example.com",
+            &Password::new("office coffee and tea at noon"),
+            &h.ctx,
+        )
         .await
         .unwrap();
 }
@@ -106,7 +116,13 @@ async fn nfkc_equivalent_passwords_sign_in() {
 async fn checklist_6_rehash_on_sign_in_when_parameters_rise() {
     let h = H::new().await;
     let (acc, _) = h.active_client("ann@example.com").await;
-    let old = h.portal.account(h.agency.id, acc.id).await.unwrap().password_hash.unwrap();
+    let old = h
+        .portal
+        .account(h.agency.id, acc.id)
+        .await
+        .unwrap()
+        .password_hash
+        .unwrap();
     assert!(old.as_str().contains("m=64,t=1,p=1"));
     // The same store, behind a portal with stronger parameters.
     let random: Arc<dyn Random> = Arc::new(TestRandom::new(99));
@@ -131,7 +147,13 @@ async fn checklist_6_rehash_on_sign_in_when_parameters_rise() {
         .sign_in(h.agency.id, "ann@example.com", &Password::new(PW), &h.ctx)
         .await
         .unwrap();
-    let new = h.portal.account(h.agency.id, acc.id).await.unwrap().password_hash.unwrap();
+    let new = h
+        .portal
+        .account(h.agency.id, acc.id)
+        .await
+        .unwrap()
+        .password_hash
+        .unwrap();
     assert!(new.as_str().contains("m=128,t=2,p=1"), "{new:?}");
     // And the password still works.
     stronger
@@ -148,10 +170,15 @@ async fn checklist_8_9_10_throttling_per_account() {
     let (acc, _) = h.active_client("ann@example.com").await;
     let wrong = Password::new("not the right password at all");
     // Vary the address so only the account counter matters.
-    let ctx = |i: u32| RequestContext::from_address(format!("10.{}.{}.1", i / 250, i % 250).parse().unwrap());
+    let ctx = |i: u32| {
+        RequestContext::from_address(format!("10.{}.{}.1", i / 250, i % 250).parse().unwrap())
+    };
     for i in 0..5 {
         assert_eq!(
-            h.portal.sign_in(h.agency.id, "ann@example.com", &wrong, &ctx(i)).await.unwrap_err(),
+            h.portal
+                .sign_in(h.agency.id, "ann@example.com", &wrong, &ctx(i))
+                .await
+                .unwrap_err(),
             SignInError::Rejected
         );
     }
@@ -178,7 +205,11 @@ async fn checklist_8_9_10_throttling_per_account() {
     let mut i = 10;
     let mut failures = 0;
     while failures < 100 {
-        match h.portal.sign_in(h.agency.id, "ann@example.com", &wrong, &ctx(i)).await {
+        match h
+            .portal
+            .sign_in(h.agency.id, "ann@example.com", &wrong, &ctx(i))
+            .await
+        {
             Err(SignInError::Rejected) => failures += 1,
             Err(SignInError::Throttled { retry_after }) => {
                 // Delays never exceed a minute: a real user is never locked out for long by
@@ -194,18 +225,32 @@ async fn checklist_8_9_10_throttling_per_account() {
     h.hasher.reset();
     assert_eq!(
         h.portal
-            .sign_in(h.agency.id, "ann@example.com", &Password::new(PW), &ctx(900))
+            .sign_in(
+                h.agency.id,
+                "ann@example.com",
+                &Password::new(PW),
+                &ctx(900)
+            )
             .await
             .unwrap_err(),
         SignInError::Rejected,
         "locked after 100 failures"
     );
-    assert_eq!(h.hasher.verifications(), 1, "the locked answer costs the same work");
+    assert_eq!(
+        h.hasher.verifications(),
+        1,
+        "the locked answer costs the same work"
+    );
     // A day later: still locked (no window that resets by itself).
     h.clock.advance(Duration::days(1));
     assert!(
         h.portal
-            .sign_in(h.agency.id, "ann@example.com", &Password::new(PW), &ctx(901))
+            .sign_in(
+                h.agency.id,
+                "ann@example.com",
+                &Password::new(PW),
+                &ctx(901)
+            )
             .await
             .is_err()
     );
@@ -220,7 +265,12 @@ async fn checklist_8_9_10_throttling_per_account() {
         .await
         .unwrap();
     h.portal
-        .sign_in(h.agency.id, "ann@example.com", &Password::new(PW2), &ctx(904))
+        .sign_in(
+            h.agency.id,
+            "ann@example.com",
+            &Password::new(PW2),
+            &ctx(904),
+        )
         .await
         .unwrap();
     let _ = acc;
@@ -266,12 +316,15 @@ async fn checklist_11_throttling_does_not_reveal_accounts() {
     for login in ["ann@example.com", "nobody@example.com"] {
         let mut seq = Vec::new();
         for i in 0..7 {
-            let ctx = RequestContext::from_address(format!("10.9.{}.{i}", login.len()).parse().unwrap());
-            seq.push(match h.portal.sign_in(h.agency.id, login, &wrong, &ctx).await {
-                Err(SignInError::Rejected) => "rejected",
-                Err(SignInError::Throttled { .. }) => "throttled",
-                _ => "other",
-            });
+            let ctx =
+                RequestContext::from_address(format!("10.9.{}.{i}", login.len()).parse().unwrap());
+            seq.push(
+                match h.portal.sign_in(h.agency.id, login, &wrong, &ctx).await {
+                    Err(SignInError::Rejected) => "rejected",
+                    Err(SignInError::Throttled { .. }) => "throttled",
+                    _ => "other",
+                },
+            );
         }
         answers.push(seq);
     }
@@ -286,19 +339,30 @@ async fn checklist_41_42_sign_ins_are_audited_without_secrets() {
     h.active_client("ann@example.com").await;
     let _ = h
         .portal
-        .sign_in(h.agency.id, "ann@example.com", &Password::new("wrong wrong wrong wrong"), &h.ctx)
+        .sign_in(
+            h.agency.id,
+            "ann@example.com",
+            &Password::new("wrong wrong wrong wrong"),
+            &h.ctx,
+        )
         .await;
     h.portal
         .sign_in(h.agency.id, "ann@example.com", &Password::new(PW), &h.ctx)
         .await
         .unwrap();
     let events = h.audit_all().await;
-    let failed = events.iter().find(|e| e.kind == AuditKind::SignInFailed).unwrap();
+    let failed = events
+        .iter()
+        .find(|e| e.kind == AuditKind::SignInFailed)
+        .unwrap();
     assert_eq!(failed.address, h.ctx.address);
     assert!(failed.detail.contains("wrong_password"));
     for e in &events {
         let text = format!("{e:?}");
-        assert!(!text.contains(PW) && !text.contains("wrong wrong"), "{text}");
+        assert!(
+            !text.contains(PW) && !text.contains("wrong wrong"),
+            "{text}"
+        );
         assert!(!text.contains("pses_") && !text.contains("pinv_"), "{text}");
     }
 }
