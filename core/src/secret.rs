@@ -71,6 +71,8 @@ impl fmt::Debug for RawToken {
 }
 
 /// The SHA-256 digest of a token. Equality is constant-time.
+// `Hash` hashes the same bytes the constant-time `PartialEq` compares: the two agree.
+#[allow(clippy::derived_hash_with_manual_eq)]
 #[derive(Clone, Copy, Eq, Hash)]
 pub struct TokenHash(pub [u8; 32]);
 
