@@ -1,0 +1,1 @@
+//! Benchmarks of Portico live in `benches/`; this library is empty.
