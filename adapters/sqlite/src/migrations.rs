@@ -2,9 +2,9 @@
 
 use crate::error;
 use portico_core::StoreError;
+use sqlx::SqlSafeStr;
 use sqlx::SqlitePool;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::SqlSafeStr;
 
 /// The table recording which of Portico's migrations ran (never the host's own table).
 pub(crate) const TABLE: &str = "portico_migrations";

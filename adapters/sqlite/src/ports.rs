@@ -312,13 +312,14 @@ impl AgencyStore for SqliteStore {
     }
 
     async fn update_agency(&self, agency: &Agency) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE portico_agencies SET name = ?2, settings = ?3 WHERE id = ?1")
-            .bind(id(agency.id))
-            .bind(&agency.name)
-            .bind(json(&agency.settings)?)
-            .execute(&self.pool)
-            .await
-            .map_err(map)?;
+        let done =
+            sqlx::query("UPDATE portico_agencies SET name = ?2, settings = ?3 WHERE id = ?1")
+                .bind(id(agency.id))
+                .bind(&agency.name)
+                .bind(json(&agency.settings)?)
+                .execute(&self.pool)
+                .await
+                .map_err(map)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
