@@ -17,6 +17,7 @@ pub mod ids;
 pub mod mail;
 pub mod memory;
 pub mod model;
+pub mod outbox;
 pub mod random;
 pub mod secret;
 pub mod store;
