@@ -1,0 +1,1 @@
+//! worker tests (need MemoryStore)
