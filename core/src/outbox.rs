@@ -344,3 +344,344 @@ mod policy_tests {
         assert_eq!(p.next_attempt(13, now), None);
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::memory::MemoryStore;
+    use crate::model::{AgencySettings, MailContent, OutboxStatus};
+    use crate::store::{AgencyStore, OutboxStore};
+    use crate::testing::{MailerMode, ManualClock, RecordingMailer};
+    use crate::{AgencyId, OutboxId};
+
+    struct Fixture {
+        store: Arc<MemoryStore>,
+        mailer: RecordingMailer,
+        clock: ManualClock,
+        worker: OutboxWorker,
+        agency: Agency,
+    }
+
+    async fn fixture_with(settings: WorkerSettings) -> Fixture {
+        let store = Arc::new(MemoryStore::new());
+        let mailer = RecordingMailer::new();
+        let clock = ManualClock::new();
+        let agency = Agency {
+            id: AgencyId::from_random_bytes([1; 16]),
+            slug: "acme".into(),
+            name: "Acme Lettings".into(),
+            settings: AgencySettings::default(),
+            created_at: clock.now(),
+        };
+        store.insert_agency(&agency).await.unwrap();
+        let worker = OutboxWorker::with_settings(
+            store.clone(),
+            Arc::new(mailer.clone()),
+            Arc::new(clock.clone()),
+            settings,
+        );
+        Fixture {
+            store,
+            mailer,
+            clock,
+            worker,
+            agency,
+        }
+    }
+
+    async fn fixture() -> Fixture {
+        fixture_with(WorkerSettings::default()).await
+    }
+
+    impl Fixture {
+        /// Queues a password reset carrying a secret link; returns its id.
+        async fn enqueue(&self, n: u8) -> OutboxId {
+            let now = self.clock.now();
+            let m = OutboxMessage {
+                id: OutboxId::from_random_bytes([n; 16]),
+                agency: self.agency.id,
+                to: format!("client{n}@example.com"),
+                content: MailContent::PasswordReset {
+                    recipient_name: "Client".into(),
+                    reset_url: format!("https://portal.example/reset#token=SECRET{n}"),
+                    expires_at: now + Duration::hours(1),
+                },
+                status: OutboxStatus::Queued,
+                attempts: 0,
+                created_at: now,
+                next_attempt_at: now,
+                last_error: None,
+                sent_at: None,
+            };
+            self.store.enqueue_mail(&m).await.unwrap();
+            m.id
+        }
+
+        async fn message(&self, id: OutboxId) -> OutboxMessage {
+            self.store
+                .outbox(self.agency.id, None, 0, 1000)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|m| m.id == id)
+                .expect("message in the outbox")
+        }
+    }
+
+    #[tokio::test]
+    async fn a_message_is_delivered_once_and_redacted() {
+        let f = fixture().await;
+        let id = f.enqueue(1).await;
+        let r = f.worker.run_once().await.unwrap();
+        assert_eq!(
+            r,
+            DeliveryReport {
+                claimed: 1,
+                sent: 1,
+                ..Default::default()
+            }
+        );
+        let sent = f.mailer.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].id, id);
+        assert!(matches!(sent[0].content, MailContent::PasswordReset { .. }));
+
+        let stored = f.message(id).await;
+        assert_eq!(stored.status, OutboxStatus::Sent);
+        assert_eq!(stored.sent_at, Some(f.clock.now()));
+        assert_eq!(
+            stored.content,
+            MailContent::Redacted {
+                original: "password_reset".into()
+            }
+        );
+        assert!(!format!("{stored:?}").contains("SECRET"));
+
+        // Nothing more to do, now or much later.
+        f.clock.advance(Duration::days(2));
+        assert_eq!(f.worker.run_once().await.unwrap().claimed, 0);
+        assert_eq!(f.mailer.tries(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_transient_failure_is_retried_later_with_growing_delay() {
+        let f = fixture().await;
+        let id = f.enqueue(1).await;
+        f.mailer.set_mode(MailerMode::Transient);
+        let mut expected_delay = Duration::seconds(30);
+        for attempt in 1..=4u32 {
+            let t0 = f.clock.now();
+            let r = f.worker.run_once().await.unwrap();
+            assert_eq!((r.claimed, r.retried), (1, 1), "attempt {attempt}");
+            let m = f.message(id).await;
+            assert_eq!(m.status, OutboxStatus::Queued);
+            assert_eq!(m.attempts, attempt);
+            assert_eq!(m.next_attempt_at, t0 + expected_delay, "attempt {attempt}");
+            assert!(m.last_error.as_deref().unwrap().contains("421"));
+            // Not due before its time.
+            f.clock.advance(expected_delay - Duration::seconds(1));
+            assert_eq!(f.worker.run_once().await.unwrap().claimed, 0);
+            f.clock.advance(Duration::seconds(1));
+            expected_delay = expected_delay * 2;
+        }
+        // The server is back: delivered, once.
+        f.mailer.set_mode(MailerMode::Accept);
+        let r = f.worker.run_once().await.unwrap();
+        assert_eq!(r.sent, 1);
+        assert_eq!(f.mailer.tries(), 5);
+        assert_eq!(f.mailer.sent().len(), 1);
+        let m = f.message(id).await;
+        assert_eq!((m.status, m.attempts), (OutboxStatus::Sent, 5));
+        f.clock.advance(Duration::hours(10));
+        assert_eq!(f.worker.run_once().await.unwrap().claimed, 0);
+        assert_eq!(f.mailer.sent().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn transient_failures_end_failed_after_max_attempts() {
+        let settings = WorkerSettings {
+            retry: RetryPolicy {
+                max_attempts: 3,
+                ..RetryPolicy::default()
+            },
+            ..WorkerSettings::default()
+        };
+        let f = fixture_with(settings).await;
+        let id = f.enqueue(1).await;
+        f.mailer.set_mode(MailerMode::Transient);
+        for _ in 0..3 {
+            f.worker.run_once().await.unwrap();
+            f.clock.advance(Duration::hours(1));
+        }
+        let m = f.message(id).await;
+        assert_eq!(m.status, OutboxStatus::Failed);
+        assert_eq!(m.attempts, 3);
+        assert!(
+            m.last_error
+                .as_deref()
+                .unwrap()
+                .contains("gave up after 3 tries")
+        );
+        assert!(matches!(m.content, MailContent::Redacted { .. }));
+        f.clock.advance(Duration::days(1));
+        assert_eq!(f.worker.run_once().await.unwrap().claimed, 0);
+        assert_eq!(f.mailer.tries(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_permanent_failure_is_failed_and_visible_with_its_error() {
+        let f = fixture().await;
+        let id = f.enqueue(1).await;
+        f.mailer.set_mode(MailerMode::Permanent);
+        let r = f.worker.run_once().await.unwrap();
+        assert_eq!((r.claimed, r.failed), (1, 1));
+        let failed = f
+            .store
+            .outbox(f.agency.id, Some(OutboxStatus::Failed), 0, 100)
+            .await
+            .unwrap();
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].id, id);
+        assert!(failed[0].last_error.as_deref().unwrap().contains("550"));
+        assert!(matches!(failed[0].content, MailContent::Redacted { .. }));
+        // Never tried again.
+        f.mailer.set_mode(MailerMode::Accept);
+        f.clock.advance(Duration::days(1));
+        assert_eq!(f.worker.run_once().await.unwrap().claimed, 0);
+        assert_eq!(f.mailer.tries(), 1);
+        assert!(f.mailer.sent().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_crashed_workers_claim_is_retaken_after_its_lease() {
+        let f = fixture().await;
+        let id = f.enqueue(1).await;
+        // Another worker claims the message and dies before recording anything.
+        let now = f.clock.now();
+        let lease = f.worker.settings().lease;
+        let claimed = f.store.claim_mail(now, now + lease, 10).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        // While its lease runs, nobody else sends it.
+        assert_eq!(f.worker.run_once().await.unwrap().claimed, 0);
+        f.clock.advance(lease - Duration::seconds(1));
+        assert_eq!(f.worker.run_once().await.unwrap().claimed, 0);
+        // Once it has run out, it is taken again and delivered, once.
+        f.clock.advance(Duration::seconds(1));
+        let r = f.worker.run_once().await.unwrap();
+        assert_eq!((r.claimed, r.sent), (1, 1));
+        let m = f.message(id).await;
+        assert_eq!((m.status, m.attempts), (OutboxStatus::Sent, 2));
+        assert_eq!(f.mailer.sent().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn retries_never_duplicate_and_keep_the_message_id() {
+        let f = fixture().await;
+        let ids = [f.enqueue(1).await, f.enqueue(2).await, f.enqueue(3).await];
+        f.mailer.set_mode(MailerMode::Transient);
+        f.worker.run_once().await.unwrap();
+        f.mailer.set_mode(MailerMode::Accept);
+        // Two workers race over the same outbox.
+        let other = OutboxWorker::new(
+            f.store.clone(),
+            Arc::new(f.mailer.clone()),
+            Arc::new(f.clock.clone()),
+        );
+        for _ in 0..5 {
+            f.clock.advance(Duration::minutes(1));
+            let (a, b) = tokio::join!(f.worker.run_once(), other.run_once());
+            a.unwrap();
+            b.unwrap();
+        }
+        let sent = f.mailer.sent();
+        assert_eq!(sent.len(), 3);
+        for id in ids {
+            assert_eq!(sent.iter().filter(|m| m.id == id).count(), 1);
+            let m = f.message(id).await;
+            assert_eq!(m.status, OutboxStatus::Sent);
+            assert_eq!(
+                m.message_id(),
+                sent.iter().find(|s| s.id == id).unwrap().message_id()
+            );
+        }
+        assert_eq!(f.mailer.tries(), 6);
+    }
+
+    #[tokio::test]
+    async fn a_batch_sends_every_due_message_in_order() {
+        let settings = WorkerSettings {
+            batch_size: 2,
+            ..WorkerSettings::default()
+        };
+        let f = fixture_with(settings).await;
+        for n in 1..=5 {
+            f.enqueue(n).await;
+        }
+        let mut claimed = Vec::new();
+        loop {
+            let r = f.worker.run_once().await.unwrap();
+            if r.claimed == 0 {
+                break;
+            }
+            claimed.push(r.claimed);
+        }
+        assert_eq!(claimed, vec![2, 2, 1]);
+        assert_eq!(f.mailer.sent().len(), 5);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn run_wakes_on_notify_and_stops_on_shutdown() {
+        let settings = WorkerSettings {
+            poll_interval: std::time::Duration::from_secs(3600),
+            ..WorkerSettings::default()
+        };
+        let f = fixture_with(settings).await;
+        let worker = Arc::new(f.worker);
+        let notifier = worker.notifier();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let handle = {
+            let worker = worker.clone();
+            tokio::spawn(async move {
+                worker
+                    .run(async {
+                        let _ = stopped.await;
+                    })
+                    .await;
+            })
+        };
+        // Queue mail while the worker waits out its hour-long poll; the notifier wakes it.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let now = f.clock.now();
+        let m = OutboxMessage {
+            id: OutboxId::from_random_bytes([5; 16]),
+            agency: f.agency.id,
+            to: "woken@example.com".into(),
+            content: MailContent::AccessRevoked {
+                recipient_name: "W".into(),
+            },
+            status: OutboxStatus::Queued,
+            attempts: 0,
+            created_at: now,
+            next_attempt_at: now,
+            last_error: None,
+            sent_at: None,
+        };
+        f.store.enqueue_mail(&m).await.unwrap();
+        notifier.notify_one();
+        let mut delivered = false;
+        for _ in 0..100 {
+            if f.mailer.sent().len() == 1 {
+                delivered = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(delivered, "the notifier woke the worker");
+        stop.send(()).unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(5), handle)
+            .await
+            .expect("the worker stops on shutdown")
+            .unwrap();
+    }
+}

@@ -96,10 +96,16 @@ async fn every_email_kind_arrives_with_recipient_subject_bodies_and_working_link
         assert_eq!(mail["to"][0]["address"], to.as_str(), "{template}");
         assert_eq!(mail["to"].as_array().unwrap().len(), 1, "{template}");
         assert_eq!(mail["envelope"]["to"][0]["address"], to.as_str());
-        assert_eq!(mail["from"][0]["address"], "portal@acme.example", "{template}");
+        assert_eq!(
+            mail["from"][0]["address"], "portal@acme.example",
+            "{template}"
+        );
         assert_eq!(mail["from"][0]["name"], "Acme Lettings", "{template}");
         let source = maildev.source(mail).await;
-        assert!(source.contains("\r\nReply-To: office@acme.example\r\n"), "{template}: {source}");
+        assert!(
+            source.contains("\r\nReply-To: office@acme.example\r\n"),
+            "{template}: {source}"
+        );
         assert!(source.contains("multipart/alternative"), "{template}");
         // Subject and Message-ID.
         assert_eq!(mail["subject"], expected.subject.as_str(), "{template}");
@@ -112,11 +118,25 @@ async fn every_email_kind_arrives_with_recipient_subject_bodies_and_working_link
         // Both bodies, as rendered.
         let text = mail["text"].as_str().expect("a text body");
         let html = mail["html"].as_str().expect("an HTML body");
-        assert_eq!(normalise(text), normalise(&expected.text), "{template}: text");
-        assert_eq!(normalise(html), normalise(&expected.html), "{template}: html");
+        assert_eq!(
+            normalise(text),
+            normalise(&expected.text),
+            "{template}: text"
+        );
+        assert_eq!(
+            normalise(html),
+            normalise(&expected.html),
+            "{template}: html"
+        );
         assert!(text.contains("Jane O'Brien"), "{template}");
-        assert!(html.contains("Jane O&#x27;Brien"), "{template}: name escaped in HTML");
-        assert!(html.contains("https://cdn.acme.example/logo.png"), "{template}: logo");
+        assert!(
+            html.contains("Jane O&#x27;Brien"),
+            "{template}: name escaped in HTML"
+        );
+        assert!(
+            html.contains("https://cdn.acme.example/logo.png"),
+            "{template}: logo"
+        );
         assert!(html.contains("#8a1538"), "{template}: accent colour");
         // The link (or code) is there, intact, in both bodies; in HTML as a clickable link.
         if let Some(secret) = secret {
@@ -152,7 +172,10 @@ async fn invitation_states_expiry_in_words_and_login_link() {
     for part in ["text", "html"] {
         let body = mail[part].as_str().unwrap();
         assert!(body.contains(line), "{part}: {body}");
-        assert!(body.contains("https://portal.acme.example/p/acme/login"), "{part}");
+        assert!(
+            body.contains("https://portal.acme.example/p/acme/login"),
+            "{part}"
+        );
     }
 }
 
@@ -197,6 +220,12 @@ async fn a_retried_message_keeps_its_message_id() {
     message.attempts += 1;
     mailer.send(&agency, &message).await.unwrap();
     let got = maildev.wait_for(&to, 2).await;
-    assert_eq!(got[0]["headers"]["message-id"], got[1]["headers"]["message-id"]);
-    assert_eq!(got[0]["headers"]["message-id"], message.message_id().as_str());
+    assert_eq!(
+        got[0]["headers"]["message-id"],
+        got[1]["headers"]["message-id"]
+    );
+    assert_eq!(
+        got[0]["headers"]["message-id"],
+        message.message_id().as_str()
+    );
 }

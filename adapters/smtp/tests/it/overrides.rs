@@ -12,9 +12,17 @@ async fn a_broken_override_is_refused_when_set_and_sending_still_works() {
     let agency = support::agency();
     let t = mailer.templates();
     let broken = [
-        ("invitation", TemplatePart::Html, "<a href=\"{{ activation_url }\">go</a>"),
+        (
+            "invitation",
+            TemplatePart::Html,
+            "<a href=\"{{ activation_url }\">go</a>",
+        ),
         ("invitation", TemplatePart::Text, "{{ activation_ur }}"),
-        ("password_reset", TemplatePart::Text, "Reset your password at the portal."),
+        (
+            "password_reset",
+            TemplatePart::Text,
+            "Reset your password at the portal.",
+        ),
         ("sign_in_code", TemplatePart::Subject, "{% if code %}"),
     ];
     for (name, part, source) in broken {
@@ -22,7 +30,9 @@ async fn a_broken_override_is_refused_when_set_and_sending_still_works() {
         assert!(
             matches!(
                 e,
-                TemplateError::Syntax { .. } | TemplateError::Render { .. } | TemplateError::Missing { .. }
+                TemplateError::Syntax { .. }
+                    | TemplateError::Render { .. }
+                    | TemplateError::Missing { .. }
             ),
             "{name}/{part}: {e:?}"
         );
@@ -52,7 +62,12 @@ async fn a_broken_override_is_refused_when_set_and_sending_still_works() {
     );
     mailer.send(&agency, &message).await.unwrap();
     let mail = &maildev.wait_for(&to, 1).await[0];
-    assert!(mail["html"].as_str().unwrap().contains(&format!("href=\"{activation_url}\"")));
+    assert!(
+        mail["html"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("href=\"{activation_url}\""))
+    );
 }
 
 #[tokio::test]
@@ -63,8 +78,13 @@ async fn a_valid_override_is_used_for_its_agency_only() {
     let agency = support::agency();
     let other = support::agency();
     let t = mailer.templates();
-    t.set_override(agency.id, "password_reset", TemplatePart::Subject, "{{ agency.name }}: new password for {{ recipient_name }}")
-        .unwrap();
+    t.set_override(
+        agency.id,
+        "password_reset",
+        TemplatePart::Subject,
+        "{{ agency.name }}: new password for {{ recipient_name }}",
+    )
+    .unwrap();
     t.set_override(
         agency.id,
         "password_reset",

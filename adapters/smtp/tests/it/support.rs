@@ -12,28 +12,34 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 /// Where the real SMTP server and its API are, or `None` (after printing why) to skip.
+/// With `PORTICO_REQUIRE_SERVICES=1` (CI) a missing server fails the test instead.
 pub struct Env {
     pub smtp_url: String,
     pub api: String,
 }
 
 pub fn env() -> Option<Env> {
-    let smtp_url = std::env::var("PORTICO_TEST_SMTP_URL").ok().filter(|s| !s.is_empty());
-    let api = std::env::var("PORTICO_TEST_MAILDEV_API").ok().filter(|s| !s.is_empty());
+    let smtp_url = std::env::var("PORTICO_TEST_SMTP_URL")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let api = std::env::var("PORTICO_TEST_MAILDEV_API")
+        .ok()
+        .filter(|s| !s.is_empty());
     match (smtp_url, api) {
         (Some(smtp_url), Some(api)) => Some(Env {
             smtp_url,
             api: api.trim_end_matches('/').to_string(),
         }),
-        (None, _) => {
-            eprintln!("SKIPPED: PORTICO_TEST_SMTP_URL not set");
-            None
-        }
-        (Some(_), None) => {
-            eprintln!("SKIPPED: PORTICO_TEST_MAILDEV_API not set");
-            None
-        }
+        (None, _) => skip("PORTICO_TEST_SMTP_URL"),
+        (Some(_), None) => skip("PORTICO_TEST_MAILDEV_API"),
     }
+}
+
+fn skip(var: &str) -> Option<Env> {
+    let required = std::env::var("PORTICO_REQUIRE_SERVICES").is_ok_and(|v| v == "1");
+    assert!(!required, "{var} not set, and PORTICO_REQUIRE_SERVICES=1");
+    eprintln!("SKIPPED: {var} not set");
+    None
 }
 
 /// A number unique to this call, across calls and runs (maildev keeps mail between runs).
