@@ -4,6 +4,8 @@ use super::*;
 use portico_core::idm::invitation::{ActivationError, InvitationError};
 use portico_core::idm::link::{InspectError, LinkError};
 use portico_core::idm::password::PasswordPolicyError;
+#[allow(unused_imports)]
+use portico_core::store::{AccountStore as _, SessionStore as _, ThrottleStore as _};
 use time::Duration;
 
 #[tokio::test]
