@@ -483,7 +483,7 @@ mod tests {
             f.clock.advance(expected_delay - Duration::seconds(1));
             assert_eq!(f.worker.run_once().await.unwrap().claimed, 0);
             f.clock.advance(Duration::seconds(1));
-            expected_delay = expected_delay * 2;
+            expected_delay *= 2;
         }
         // The server is back: delivered, once.
         f.mailer.set_mode(MailerMode::Accept);

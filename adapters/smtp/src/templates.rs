@@ -471,10 +471,8 @@ fn known_name(template: &str) -> Result<&'static str, TemplateError> {
 
 fn describe(e: minijinja::Error, name: &str, part: TemplatePart, detail: bool) -> TemplateError {
     let mut text = e.kind().to_string();
-    if detail {
-        if let Some(d) = e.detail() {
-            let _ = write!(text, ": {d}");
-        }
+    if detail && let Some(d) = e.detail() {
+        let _ = write!(text, ": {d}");
     }
     if let Some(line) = e.line() {
         let _ = write!(text, " (line {line})");
@@ -526,10 +524,10 @@ fn check_rendered(
                     return missing("action_url");
                 }
             }
-            if let Some(code) = &ctx.code {
-                if !out.contains(code.as_str()) {
-                    return missing("code");
-                }
+            if let Some(code) = &ctx.code
+                && !out.contains(code.as_str())
+            {
+                return missing("code");
             }
         }
     }

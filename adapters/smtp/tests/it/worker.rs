@@ -100,7 +100,10 @@ async fn smtp_down_then_up_delivers_every_message_exactly_once() {
             let s = stored.iter().find(|s| s.id == m.id).unwrap();
             assert_eq!(s.status, OutboxStatus::Queued, "mail waits");
             assert!(s.last_error.is_some());
-            assert!(matches!(s.content, MailContent::Redacted { .. }) == false);
+            assert!(
+                !matches!(s.content, MailContent::Redacted { .. }),
+                "content kept until sent"
+            );
         }
         // Not due again before the backoff.
         assert_eq!(worker.run_once().await.unwrap().claimed, 0);
