@@ -38,7 +38,9 @@ pub fn env() -> Option<Env> {
 fn skip(var: &str) -> Option<Env> {
     let required = std::env::var("PORTICO_REQUIRE_SERVICES").is_ok_and(|v| v == "1");
     assert!(!required, "{var} not set, and PORTICO_REQUIRE_SERVICES=1");
-    eprintln!("SKIPPED: {var} not set");
+    // Straight to the process's stderr, past the test harness's capture, so it shows.
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {var} not set");
     None
 }
 
