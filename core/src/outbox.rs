@@ -684,4 +684,93 @@ mod tests {
             .expect("the worker stops on shutdown")
             .unwrap();
     }
+
+    /// Collects every field of every event and span, as text.
+    #[derive(Clone, Default)]
+    struct CaptureLogs(Arc<std::sync::Mutex<String>>);
+
+    struct Collect<'a>(&'a mut String);
+
+    impl tracing::field::Visit for Collect<'_> {
+        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+            self.0.push_str(&format!(" {}={:?}", field.name(), value));
+        }
+    }
+
+    impl tracing::Subscriber for CaptureLogs {
+        fn register_callsite(
+            &self,
+            _: &'static tracing::Metadata<'static>,
+        ) -> tracing::subscriber::Interest {
+            tracing::subscriber::Interest::always()
+        }
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            span.record(&mut Collect(&mut self.0.lock().unwrap()));
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, values: &tracing::span::Record<'_>) {
+            values.record(&mut Collect(&mut self.0.lock().unwrap()));
+        }
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            let mut out = self.0.lock().unwrap();
+            out.push('\n');
+            out.push_str(event.metadata().target());
+            event.record(&mut Collect(&mut out));
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    /// One capture for the whole test binary, installed as the global subscriber: scoped
+    /// subscribers miss events when other test threads race on tracing's callsite cache.
+    fn global_logs() -> &'static CaptureLogs {
+        static LOGS: std::sync::OnceLock<CaptureLogs> = std::sync::OnceLock::new();
+        LOGS.get_or_init(|| {
+            let logs = CaptureLogs::default();
+            let _ = tracing::subscriber::set_global_default(logs.clone());
+            logs
+        })
+    }
+
+    #[tokio::test]
+    async fn logs_never_show_links_codes_or_addresses() {
+        let logs = global_logs();
+        let f = fixture().await;
+        let mut ids = Vec::new();
+        for (n, mode) in [
+            (201, MailerMode::Accept),
+            (202, MailerMode::Transient),
+            (203, MailerMode::Permanent),
+        ] {
+            ids.push(f.enqueue(n).await.to_string());
+            f.mailer.set_mode(mode);
+            f.worker.run_once().await.unwrap();
+        }
+        // Everything the worker logged, in this test and any other of this binary.
+        let text: String = logs
+            .0
+            .lock()
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("portico_core::outbox"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let ours: Vec<&str> = text
+            .lines()
+            .filter(|l| ids.iter().any(|id| l.contains(id.as_str())))
+            .collect();
+        let ours = ours.join("\n");
+        assert!(ours.contains("mail sent"), "{ours}");
+        assert!(ours.contains("will retry"), "{ours}");
+        assert!(ours.contains("refused for good"), "{ours}");
+        assert!(ours.contains("template=\"password_reset\""), "{ours}");
+        // Nothing the worker logged shows a link, a code or an address.
+        assert!(!text.contains("SECRET"), "{text}");
+        assert!(!text.contains("https://"), "{text}");
+        assert!(!text.contains("@example.com"), "{text}");
+    }
 }
