@@ -163,6 +163,7 @@ impl SmtpMailer {
             .map_err(|_| MailError::Permanent("the recipient address is invalid".into()))?;
         let mut builder = Message::builder()
             .message_id(Some(message.message_id()))
+            .header(AutoSubmitted)
             .from(from)
             .to(Mailbox::new(None, to))
             .subject(rendered.subject);
@@ -197,6 +198,23 @@ impl SmtpMailer {
     /// Connects to the server and says `EHLO`/`NOOP`: `Ok(true)` if it answers.
     pub async fn test_connection(&self) -> Result<bool, MailError> {
         self.transport.test_connection().await.map_err(classify)
+    }
+}
+
+/// `Auto-Submitted: auto-generated` (RFC 3834): tells mail servers and out-of-office robots
+/// not to answer automatically.
+#[derive(Clone)]
+struct AutoSubmitted;
+
+impl lettre::message::header::Header for AutoSubmitted {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), "auto-generated".into())
     }
 }
 
@@ -292,6 +310,7 @@ mod tests {
         assert!(raw.contains("To: client@example.net"), "{raw}");
         assert!(raw.contains(&format!("Message-ID: {}", message().message_id())));
         assert!(raw.contains("multipart/alternative"));
+        assert!(raw.contains("Auto-Submitted: auto-generated"));
         let mut a = agency();
         a.settings.branding.sender_address.clear();
         a.settings.branding.sender_name = "Acme Portal".into();
@@ -327,6 +346,18 @@ mod tests {
             SmtpMailer::from_url("smtp://127.0.0.1:1", "nope").unwrap_err(),
             SmtpConfigError::Sender
         );
+    }
+
+    #[tokio::test]
+    async fn tls_modes_build() {
+        for url in [
+            "smtps://mail.example.com",
+            "smtp://mail.example.com:587?tls=starttls",
+            "smtp://mail.example.com:587?tls=opportunistic",
+        ] {
+            let m = SmtpMailer::from_url(url, "portal@default.example").unwrap();
+            assert_ne!(m.config().tls, TlsMode::None, "{url}");
+        }
     }
 
     #[tokio::test]

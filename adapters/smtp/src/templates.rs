@@ -311,10 +311,11 @@ impl Templates {
             }
         });
         env.set_formatter(|out, state, value| {
+            // `none` (a variable that does not apply to this email) prints as nothing.
+            if value.is_none() {
+                return Ok(());
+            }
             if matches!(state.auto_escape(), AutoEscape::Html) && !value.is_safe() {
-                if value.is_none() || value.is_undefined() {
-                    return Ok(());
-                }
                 let s = value.to_string();
                 out.write_str(&escape_html(&s))
                     .map_err(|_| minijinja::Error::new(ErrorKind::WriteFailure, "write failed"))
@@ -1052,6 +1053,23 @@ mod tests {
             .render(&sample_agency(), &sample_message("invitation"))
             .unwrap();
         assert!(r.text.contains("SAMPLE-TOKEN"));
+    }
+
+    #[test]
+    fn variables_that_do_not_apply_print_nothing() {
+        let t = Templates::new();
+        let a = sample_agency().id;
+        t.set_override(
+            a,
+            "access_revoked",
+            TemplatePart::Text,
+            "[{{ code }}][{{ login_url }}]",
+        )
+        .unwrap();
+        let r = t
+            .render(&sample_agency(), &sample_message("access_revoked"))
+            .unwrap();
+        assert_eq!(r.text, "[][]");
     }
 
     #[test]
