@@ -24,7 +24,7 @@ async fn checklist_16_unknown_account_same_answer_no_email_audited() {
 }
 
 #[tokio::test]
-async fn reset_link_lives_one_hour_is_single_use_and_ends_every_session() {
+async fn checklist_19_reset_link_one_hour_single_use_ends_sessions_no_sign_in() {
     let h = H::new().await;
     let (acc, signed) = h.active_client("ann@example.com").await;
     let second = h
