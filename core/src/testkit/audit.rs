@@ -18,7 +18,8 @@ pub async fn audit_round_trip_filters_and_paging(store: &dyn Store) {
         AuditKind::PasswordChanged,
     ];
     let mut events = Vec::new();
-    for i in 0..12i64 {
+    // Appended out of time order: the log is read by time, not by order of appending.
+    for i in (0..12i64).map(|n| (n * 5) % 12) {
         let who = match i % 3 {
             0 => Some(alice.id),
             1 => Some(bob.id),
@@ -41,7 +42,7 @@ pub async fn audit_round_trip_filters_and_paging(store: &dyn Store) {
         .append_audit(&audit(other.id, AuditKind::SignInSucceeded, t(5)))
         .await
         .unwrap();
-    events.reverse(); // newest first
+    events.sort_by_key(|e| std::cmp::Reverse(e.at)); // newest first
     let q = |f: &dyn Fn(&mut AuditQuery)| {
         let mut q = AuditQuery {
             limit: 1000,

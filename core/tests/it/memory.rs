@@ -193,3 +193,17 @@ async fn usable_behind_an_arc_dyn_store() {
     let ag = new_agency(&*store).await;
     assert_eq!(store.agency(ag.id).await.unwrap(), ag);
 }
+
+#[tokio::test]
+async fn factories_may_give_a_store_an_arc_or_an_arc_dyn() {
+    use portico_core::testkit::into_store;
+    let by_value = into_store(MemoryStore::new());
+    let by_arc = into_store(Arc::new(MemoryStore::new()));
+    let shared: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let by_dyn = into_store(Arc::clone(&shared));
+    assert!(Arc::ptr_eq(&by_dyn, &shared));
+    for store in [by_value, by_arc, by_dyn] {
+        let ag = new_agency(&*store).await;
+        assert_eq!(store.agency(ag.id).await.unwrap(), ag);
+    }
+}
