@@ -204,8 +204,9 @@ pub trait LinkStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Uses a link and applies `change` in one transaction, only if the link is of
     /// `change.account` in `agency` (and `change.agency == agency`), unused, unrevoked and
-    /// `change.at < expires_at` (checked in the same statement that marks it used). `Ok(false)`, with nothing changed, when that guard fails: of N concurrent
-    /// redemptions exactly one gets `Ok(true)`.
+    /// `change.at < expires_at` (checked in the same statement that marks it used).
+    /// `Ok(false)`, with nothing changed, when that guard fails: of N concurrent redemptions
+    /// exactly one gets `Ok(true)`.
     async fn redeem_link(
         &self,
         agency: AgencyId,
@@ -335,8 +336,9 @@ pub trait OutboxStore: Send + Sync {
     /// Queues a message on its own (notices that carry no token).
     async fn enqueue_mail(&self, message: &OutboxMessage) -> Result<(), StoreError>;
     /// Claims up to `limit` messages due at `now` (queued, or sending with an expired lease),
-    /// oldest (by `created_at`) first: marks them `Sending`, counts an attempt and sets `next_attempt_at = lease_until`, so no
-    /// other worker takes them meanwhile. *Deployment-wide.*
+    /// oldest (by `created_at`) first: marks them `Sending`, counts an attempt and sets
+    /// `next_attempt_at = lease_until`, so no other worker takes them meanwhile.
+    /// *Deployment-wide.*
     async fn claim_mail(
         &self,
         now: OffsetDateTime,
