@@ -3,3 +3,4 @@
 
 mod memory;
 mod memory_conformance;
+mod shared_store_conformance;
