@@ -27,6 +27,9 @@ pub mod token;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
 pub use clock::Clock;
 pub use error::{HashError, MailError, RandomError, StoreError};
 pub use ids::*;
