@@ -7,7 +7,7 @@
 //!
 //! One line in an adapter's tests gives one `#[tokio::test]` per behaviour:
 //!
-//! ```ignore
+//! ```text
 //! portico_core::conformance_tests!(async { my_adapter::connect_test_db().await });
 //! ```
 //!
@@ -111,7 +111,7 @@ pub mod __private {
 /// of the conformance suite ([`crate::testkit`]), each running against a store made by the
 /// given async expression (evaluated anew for each test; see [`IntoStore`]).
 ///
-/// ```ignore
+/// ```text
 /// mod memory_conformance {
 ///     portico_core::conformance_tests!(async { portico_core::memory::MemoryStore::new() });
 /// }
