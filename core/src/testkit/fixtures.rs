@@ -5,7 +5,7 @@
 //! (so that they survive a round trip through a database with microsecond precision).
 //! Change a field with struct update syntax when a test needs something else:
 //!
-//! ```
+//! ```text
 //! # use portico_core::testkit::fixtures::*;
 //! # use portico_core::model::*;
 //! let agency = agency();
