@@ -6,8 +6,6 @@
 //! Change a field with struct update syntax when a test needs something else:
 //!
 //! ```text
-//! # use portico_core::testkit::fixtures::*;
-//! # use portico_core::model::*;
 //! let agency = agency();
 //! let bob = Account {
 //!     username: "Bob".into(),
