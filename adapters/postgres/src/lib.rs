@@ -59,7 +59,10 @@ impl PostgresStore {
             tracing::debug!(error = %e, "invalid PostgreSQL URL");
             StoreError::Other("invalid PostgreSQL URL".into())
         })?;
-        Self::connect_with(options, PgPoolOptions::new().max_connections(10)).await
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(Duration::from_secs(10));
+        Self::connect_with(options, pool).await
     }
 
     /// Opens a pool with the given options (to set a `search_path`, an application name, the
@@ -68,8 +71,8 @@ impl PostgresStore {
         options: PgConnectOptions,
         pool: PgPoolOptions,
     ) -> Result<Self, StoreError> {
+        // Every connection is checked before it is handed out: a dropped one is replaced.
         let pool = pool
-            .acquire_timeout(Duration::from_secs(10))
             .test_before_acquire(true)
             .connect_with(options)
             .await

@@ -1050,7 +1050,8 @@ impl ThrottleStore for PostgresStore {
             "INSERT INTO portico_throttle (agency, key, failures, last_failure_at) \
              VALUES ($1, $2, 1, $3) \
              ON CONFLICT (agency, key) DO UPDATE SET \
-               failures = CASE WHEN failures < 4294967295 THEN failures + 1 ELSE failures END, \
+               failures = CASE WHEN portico_throttle.failures < 4294967295 \
+                          THEN portico_throttle.failures + 1 ELSE portico_throttle.failures END, \
                last_failure_at = excluded.last_failure_at \
              RETURNING failures, last_failure_at",
         )

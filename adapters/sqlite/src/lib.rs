@@ -63,7 +63,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        Self::connect_with(options, SqlitePoolOptions::new().max_connections(8)).await
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30));
+        Self::connect_with(options, pool).await
     }
 
     /// Opens a pool with the given options (use them to tune the pool; keep foreign keys on)
@@ -72,11 +75,7 @@ impl SqliteStore {
         options: SqliteConnectOptions,
         pool: SqlitePoolOptions,
     ) -> Result<Self, StoreError> {
-        let pool = pool
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options)
-            .await
-            .map_err(error::map)?;
+        let pool = pool.connect_with(options).await.map_err(error::map)?;
         let store = Self::from_pool(pool);
         store.migrate().await?;
         Ok(store)
