@@ -1,1 +1,1 @@
-//! Benchmarks of Portico live in `benches/`; this library is empty.
+//! Benchmarks of Portico live in `benches/`; this crate has no code of its own.
