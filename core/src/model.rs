@@ -195,21 +195,21 @@ impl Branding {
                 reason: "must be an email address",
             });
         }
-        if let Some(r) = &self.reply_to {
-            if !is_plausible_email(r) {
-                return Err(SettingsError::Invalid {
-                    setting: "branding.reply_to",
-                    reason: "must be an email address",
-                });
-            }
+        if let Some(r) = &self.reply_to
+            && !is_plausible_email(r)
+        {
+            return Err(SettingsError::Invalid {
+                setting: "branding.reply_to",
+                reason: "must be an email address",
+            });
         }
-        if let Some(l) = &self.logo_url {
-            if !l.starts_with("https://") || l.contains(['"', '<', '>', ' ']) {
-                return Err(SettingsError::Invalid {
-                    setting: "branding.logo_url",
-                    reason: "must be an https URL",
-                });
-            }
+        if let Some(l) = &self.logo_url
+            && (!l.starts_with("https://") || l.contains(['"', '<', '>', ' ']))
+        {
+            return Err(SettingsError::Invalid {
+                setting: "branding.logo_url",
+                reason: "must be an https URL",
+            });
         }
         Ok(())
     }
@@ -970,6 +970,7 @@ impl ApiKey {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

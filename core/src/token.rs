@@ -120,6 +120,7 @@ pub fn parse(kind: TokenKind, text: &str) -> Result<RawToken, TokenFormatError> 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::testing::TestRandom;

@@ -223,6 +223,7 @@ impl PasswordHasher for Argon2Hasher {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::testing::TestRandom;

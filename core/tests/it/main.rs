@@ -1,0 +1,4 @@
+//! Integration tests of portico-core, compiled into one binary.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod flows;
