@@ -134,16 +134,16 @@ impl<S: ?Sized + AccessPorts> Access<S> {
         until: Option<OffsetDateTime>,
     ) -> Result<(), GrantError> {
         for s in scopes {
-            if let Scope::Widget(id) = s {
-                if self.widgets.get(id).is_none() {
-                    return Err(GrantError::UnknownWidget(id.clone()));
-                }
+            if let Scope::Widget(id) = s
+                && self.widgets.get(id).is_none()
+            {
+                return Err(GrantError::UnknownWidget(id.clone()));
             }
         }
-        if let (Some(f), Some(u)) = (from, until) {
-            if f >= u {
-                return Err(GrantError::EmptyWindow);
-            }
+        if let (Some(f), Some(u)) = (from, until)
+            && f >= u
+        {
+            return Err(GrantError::EmptyWindow);
         }
         Ok(())
     }

@@ -216,6 +216,7 @@ impl<S: ?Sized + AccessPorts> Access<S> {
         &self.store
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn audit_event(
         &self,
         agency: AgencyId,

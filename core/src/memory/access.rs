@@ -2,7 +2,7 @@
 //! reference behaviour of [`PropertyStore`], [`GrantStore`], [`GroupStore`] and
 //! [`DocumentStore`].
 
-use super::MemoryStore;
+use super::{MemoryStore, State};
 use crate::access::records::*;
 use crate::access_store::*;
 use crate::error::StoreError;
@@ -10,6 +10,8 @@ use crate::ids::*;
 use crate::model::AuditEvent;
 use async_trait::async_trait;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::MutexGuard;
+use std::sync::atomic::Ordering;
 
 /// Records of the access ports, with the indexes the decision point reads.
 #[derive(Debug, Default)]
@@ -23,14 +25,11 @@ pub(crate) struct AccessState {
     members: HashMap<GroupId, BTreeSet<AccountId>>,
     memberships: HashMap<(AgencyId, AccountId), BTreeSet<GroupId>>,
     documents: HashMap<DocumentId, SharedDocument>,
-    /// Audit records of access writes, until they join the identity state's log.
-    audit: Vec<AuditEvent>,
 }
 
 impl AccessState {
     /// Removes everything an account owns here (its grants, group memberships), as part of
     /// deleting the account.
-    #[allow(dead_code)]
     pub(crate) fn remove_account(&mut self, agency: AgencyId, account: AccountId) {
         let subject = Subject::Account(account);
         for id in self
@@ -48,12 +47,6 @@ impl AccessState {
                 }
             }
         }
-    }
-
-    /// Audit records appended by access writes (oldest first).
-    #[allow(dead_code)]
-    pub(crate) fn audit_log(&self) -> &[AuditEvent] {
-        &self.audit
     }
 
     fn remove_grant(&mut self, id: GrantId) {
@@ -83,8 +76,33 @@ impl AccessState {
 
     fn sorted_grants(&self, ids: impl Iterator<Item = GrantId>) -> Vec<Grant> {
         let mut out: Vec<Grant> = ids.filter_map(|id| self.grants.get(&id).cloned()).collect();
-        out.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id)));
+        out.sort_by_key(|g| (g.created_at, g.id));
         out
+    }
+}
+
+impl MemoryStore {
+    /// Fails like every other port while the store is switched off.
+    fn available(&self) -> Result<(), StoreError> {
+        if self.unavailable.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable(
+                "memory store switched off (test)".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Opens a write: takes the identity state (for the audit log) then the access state,
+    /// after checking the agency exists and the audit record belongs to it.
+    fn write_txn(
+        &self,
+        agency: AgencyId,
+        audit: &AuditEvent,
+    ) -> Result<(MutexGuard<'_, State>, MutexGuard<'_, AccessState>), StoreError> {
+        let st = self.state()?;
+        st.require_agency(agency)?;
+        st.check_audit(agency, [audit])?;
+        Ok((st, self.access()))
     }
 }
 
@@ -95,14 +113,14 @@ impl PropertyStore for MemoryStore {
         property: &Property,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut s = self.access();
+        let (mut st, mut s) = self.write_txn(property.agency, audit)?;
         let key = (property.agency, property.host_ref.clone());
         if s.properties.contains_key(&property.id) || s.property_refs.contains_key(&key) {
             return Err(StoreError::Conflict("property already known".into()));
         }
         s.property_refs.insert(key, property.id);
         s.properties.insert(property.id, property.clone());
-        s.audit.push(audit.clone());
+        st.push_audit(audit);
         Ok(())
     }
 
@@ -111,7 +129,7 @@ impl PropertyStore for MemoryStore {
         property: &Property,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut s = self.access();
+        let (mut st, mut s) = self.write_txn(property.agency, audit)?;
         let stored = s
             .properties
             .get_mut(&property.id)
@@ -123,11 +141,12 @@ impl PropertyStore for MemoryStore {
         stored.negotiator = property.negotiator.clone();
         stored.valuer = property.valuer.clone();
         stored.updated_at = property.updated_at;
-        s.audit.push(audit.clone());
+        st.push_audit(audit);
         Ok(())
     }
 
     async fn property(&self, agency: AgencyId, id: PropertyId) -> Result<Property, StoreError> {
+        self.available()?;
         self.access()
             .property_in(agency, id)
             .cloned()
@@ -139,6 +158,7 @@ impl PropertyStore for MemoryStore {
         agency: AgencyId,
         host_ref: &str,
     ) -> Result<Option<Property>, StoreError> {
+        self.available()?;
         let s = self.access();
         Ok(s.property_refs
             .get(&(agency, host_ref.to_string()))
@@ -151,6 +171,7 @@ impl PropertyStore for MemoryStore {
         agency: AgencyId,
         ids: &[PropertyId],
     ) -> Result<Vec<Property>, StoreError> {
+        self.available()?;
         let s = self.access();
         let unique: BTreeSet<PropertyId> = ids.iter().copied().collect();
         let mut out: Vec<Property> = unique
@@ -167,7 +188,7 @@ impl PropertyStore for MemoryStore {
         id: PropertyId,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut s = self.access();
+        let (mut st, mut s) = self.write_txn(agency, audit)?;
         let p = s
             .property_in(agency, id)
             .cloned()
@@ -183,7 +204,7 @@ impl PropertyStore for MemoryStore {
         s.documents.retain(|_, d| d.property != id);
         s.property_refs.remove(&(agency, p.host_ref));
         s.properties.remove(&id);
-        s.audit.push(audit.clone());
+        st.push_audit(audit);
         Ok(())
     }
 }
@@ -191,17 +212,21 @@ impl PropertyStore for MemoryStore {
 #[async_trait]
 impl GrantStore for MemoryStore {
     async fn insert_grant(&self, grant: &Grant, audit: &AuditEvent) -> Result<(), StoreError> {
-        let mut s = self.access();
+        let (mut st, mut s) = self.write_txn(grant.agency, audit)?;
         if s.grants.contains_key(&grant.id) {
             return Err(StoreError::Conflict("grant id taken".into()));
         }
         if s.property_in(grant.agency, grant.property).is_none() {
             return Err(StoreError::NotFound);
         }
-        if let Subject::Group(g) = grant.subject {
-            if s.group_in(grant.agency, g).is_none() {
+        match grant.subject {
+            Subject::Group(g) if s.group_in(grant.agency, g).is_none() => {
                 return Err(StoreError::NotFound);
             }
+            Subject::Account(a) => {
+                st.account_in(grant.agency, a)?;
+            }
+            Subject::Group(_) => {}
         }
         s.by_subject
             .entry((grant.agency, grant.subject))
@@ -212,12 +237,12 @@ impl GrantStore for MemoryStore {
             .or_default()
             .insert(grant.id);
         s.grants.insert(grant.id, grant.clone());
-        s.audit.push(audit.clone());
+        st.push_audit(audit);
         Ok(())
     }
 
     async fn update_grant(&self, grant: &Grant, audit: &AuditEvent) -> Result<(), StoreError> {
-        let mut s = self.access();
+        let (mut st, mut s) = self.write_txn(grant.agency, audit)?;
         let stored = s
             .grants
             .get_mut(&grant.id)
@@ -229,11 +254,12 @@ impl GrantStore for MemoryStore {
         stored.valid_from = grant.valid_from;
         stored.valid_until = grant.valid_until;
         stored.updated_at = grant.updated_at;
-        s.audit.push(audit.clone());
+        st.push_audit(audit);
         Ok(())
     }
 
     async fn grant(&self, agency: AgencyId, id: GrantId) -> Result<Grant, StoreError> {
+        self.available()?;
         self.access()
             .grants
             .get(&id)
@@ -248,12 +274,12 @@ impl GrantStore for MemoryStore {
         id: GrantId,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut s = self.access();
-        if !s.grants.get(&id).is_some_and(|g| g.agency == agency) {
+        let (mut st, mut s) = self.write_txn(agency, audit)?;
+        if s.grants.get(&id).is_none_or(|g| g.agency != agency) {
             return Err(StoreError::NotFound);
         }
         s.remove_grant(id);
-        s.audit.push(audit.clone());
+        st.push_audit(audit);
         Ok(())
     }
 
@@ -263,6 +289,7 @@ impl GrantStore for MemoryStore {
         subjects: &[Subject],
         property: Option<PropertyId>,
     ) -> Result<Vec<Grant>, StoreError> {
+        self.available()?;
         let s = self.access();
         let mut ids = Vec::new();
         for subject in subjects {
@@ -282,6 +309,7 @@ impl GrantStore for MemoryStore {
         agency: AgencyId,
         property: PropertyId,
     ) -> Result<Vec<Grant>, StoreError> {
+        self.available()?;
         let s = self.access();
         let ids = s
             .by_property
@@ -295,7 +323,7 @@ impl GrantStore for MemoryStore {
 #[async_trait]
 impl GroupStore for MemoryStore {
     async fn insert_group(&self, group: &Group, audit: &AuditEvent) -> Result<(), StoreError> {
-        let mut s = self.access();
+        let (mut st, mut s) = self.write_txn(group.agency, audit)?;
         if s.groups.contains_key(&group.id)
             || s.groups
                 .values()
@@ -303,25 +331,25 @@ impl GroupStore for MemoryStore {
         {
             return Err(StoreError::Conflict("group id or name taken".into()));
         }
-        if let Some(p) = group.parent {
-            if s.group_in(group.agency, p).is_none() {
-                return Err(StoreError::NotFound);
-            }
+        if let Some(p) = group.parent
+            && s.group_in(group.agency, p).is_none()
+        {
+            return Err(StoreError::NotFound);
         }
         s.groups.insert(group.id, group.clone());
-        s.audit.push(audit.clone());
+        st.push_audit(audit);
         Ok(())
     }
 
     async fn update_group(&self, group: &Group, audit: &AuditEvent) -> Result<(), StoreError> {
-        let mut s = self.access();
+        let (mut st, mut s) = self.write_txn(group.agency, audit)?;
         if s.group_in(group.agency, group.id).is_none() {
             return Err(StoreError::NotFound);
         }
-        if let Some(p) = group.parent {
-            if s.group_in(group.agency, p).is_none() {
-                return Err(StoreError::NotFound);
-            }
+        if let Some(p) = group.parent
+            && s.group_in(group.agency, p).is_none()
+        {
+            return Err(StoreError::NotFound);
         }
         if s.groups
             .values()
@@ -333,11 +361,12 @@ impl GroupStore for MemoryStore {
             stored.name = group.name.clone();
             stored.parent = group.parent;
         }
-        s.audit.push(audit.clone());
+        st.push_audit(audit);
         Ok(())
     }
 
     async fn group(&self, agency: AgencyId, id: GroupId) -> Result<Group, StoreError> {
+        self.available()?;
         self.access()
             .group_in(agency, id)
             .cloned()
@@ -345,6 +374,7 @@ impl GroupStore for MemoryStore {
     }
 
     async fn groups(&self, agency: AgencyId) -> Result<Vec<Group>, StoreError> {
+        self.available()?;
         let s = self.access();
         let mut out: Vec<Group> = s
             .groups
@@ -362,7 +392,7 @@ impl GroupStore for MemoryStore {
         id: GroupId,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut s = self.access();
+        let (mut st, mut s) = self.write_txn(agency, audit)?;
         if s.group_in(agency, id).is_none() {
             return Err(StoreError::NotFound);
         }
@@ -383,7 +413,7 @@ impl GroupStore for MemoryStore {
             }
         }
         s.groups.remove(&id);
-        s.audit.push(audit.clone());
+        st.push_audit(audit);
         Ok(())
     }
 
@@ -394,7 +424,8 @@ impl GroupStore for MemoryStore {
         account: AccountId,
         audit: &AuditEvent,
     ) -> Result<bool, StoreError> {
-        let mut s = self.access();
+        let (mut st, mut s) = self.write_txn(agency, audit)?;
+        st.account_in(agency, account)?;
         if s.group_in(agency, group).is_none() {
             return Err(StoreError::NotFound);
         }
@@ -404,7 +435,7 @@ impl GroupStore for MemoryStore {
             .or_default()
             .insert(group);
         if added {
-            s.audit.push(audit.clone());
+            st.push_audit(audit);
         }
         Ok(added)
     }
@@ -416,7 +447,7 @@ impl GroupStore for MemoryStore {
         account: AccountId,
         audit: &AuditEvent,
     ) -> Result<bool, StoreError> {
-        let mut s = self.access();
+        let (mut st, mut s) = self.write_txn(agency, audit)?;
         if s.group_in(agency, group).is_none() {
             return Ok(false);
         }
@@ -428,7 +459,7 @@ impl GroupStore for MemoryStore {
             m.remove(&group);
         }
         if removed {
-            s.audit.push(audit.clone());
+            st.push_audit(audit);
         }
         Ok(removed)
     }
@@ -438,6 +469,7 @@ impl GroupStore for MemoryStore {
         agency: AgencyId,
         group: GroupId,
     ) -> Result<Vec<AccountId>, StoreError> {
+        self.available()?;
         let s = self.access();
         if s.group_in(agency, group).is_none() {
             return Ok(Vec::new());
@@ -453,6 +485,7 @@ impl GroupStore for MemoryStore {
         agency: AgencyId,
         account: AccountId,
     ) -> Result<Vec<GroupId>, StoreError> {
+        self.available()?;
         Ok(self
             .access()
             .memberships
@@ -466,6 +499,7 @@ impl GroupStore for MemoryStore {
         agency: AgencyId,
         account: AccountId,
     ) -> Result<Vec<Group>, StoreError> {
+        self.available()?;
         let s = self.access();
         let mut seen = HashSet::new();
         let mut out = Vec::new();
@@ -496,7 +530,7 @@ impl DocumentStore for MemoryStore {
         document: &SharedDocument,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut s = self.access();
+        let (mut st, mut s) = self.write_txn(document.agency, audit)?;
         if s.property_in(document.agency, document.property).is_none() {
             return Err(StoreError::NotFound);
         }
@@ -510,7 +544,7 @@ impl DocumentStore for MemoryStore {
             return Err(StoreError::Conflict("document already shared".into()));
         }
         s.documents.insert(document.id, document.clone());
-        s.audit.push(audit.clone());
+        st.push_audit(audit);
         Ok(())
     }
 
@@ -520,12 +554,12 @@ impl DocumentStore for MemoryStore {
         id: DocumentId,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut s = self.access();
-        if !s.documents.get(&id).is_some_and(|d| d.agency == agency) {
+        let (mut st, mut s) = self.write_txn(agency, audit)?;
+        if s.documents.get(&id).is_none_or(|d| d.agency != agency) {
             return Err(StoreError::NotFound);
         }
         s.documents.remove(&id);
-        s.audit.push(audit.clone());
+        st.push_audit(audit);
         Ok(())
     }
 
@@ -534,6 +568,7 @@ impl DocumentStore for MemoryStore {
         agency: AgencyId,
         id: DocumentId,
     ) -> Result<SharedDocument, StoreError> {
+        self.available()?;
         self.access()
             .documents
             .get(&id)
@@ -547,6 +582,7 @@ impl DocumentStore for MemoryStore {
         agency: AgencyId,
         property: PropertyId,
     ) -> Result<Vec<SharedDocument>, StoreError> {
+        self.available()?;
         let s = self.access();
         let mut out: Vec<SharedDocument> = s
             .documents
@@ -554,7 +590,7 @@ impl DocumentStore for MemoryStore {
             .filter(|d| d.agency == agency && d.property == property)
             .cloned()
             .collect();
-        out.sort_by(|a, b| (b.shared_at, b.id).cmp(&(a.shared_at, a.id)));
+        out.sort_by_key(|d| std::cmp::Reverse((d.shared_at, d.id)));
         Ok(out)
     }
 }

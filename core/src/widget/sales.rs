@@ -48,8 +48,8 @@ impl Widget for SalesWidget {
                 let all = ctx.host.viewings(p).await?;
                 let (mut past, mut future): (Vec<_>, Vec<_>) =
                     all.into_iter().partition(|v| v.at < ctx.now);
-                past.sort_by(|a, b| b.at.cmp(&a.at));
-                future.sort_by(|a, b| a.at.cmp(&b.at));
+                past.sort_by_key(|v| std::cmp::Reverse(v.at));
+                future.sort_by_key(|v| v.at);
                 WidgetData::Viewings { past, future }
             }
             SalesSource::Feedback => WidgetData::Feedback(ctx.host.viewing_feedback(p).await?),
