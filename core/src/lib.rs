@@ -20,6 +20,7 @@ pub mod ids;
 pub mod mail;
 pub mod memory;
 pub mod model;
+pub mod outbox;
 pub mod portal;
 pub mod random;
 pub mod secret;

@@ -1021,7 +1021,7 @@ mod tests {
     }
 
     #[test]
-    fn sanitize_escapes_control_characters() {
+    fn checklist_42_sanitize_escapes_control_characters() {
         let s = sanitize_text("bob\nFAKE ENTRY\r\u{1b}[31m", 100);
         assert!(!s.contains('\n') && !s.contains('\r') && !s.contains('\u{1b}'));
         assert_eq!(sanitize_text("abcdef", 3), "abc…");

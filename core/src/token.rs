@@ -125,6 +125,20 @@ mod tests {
     use super::*;
     use crate::testing::TestRandom;
 
+    /// Checklist 13: 256 random bits, URL-safe, typed prefix; a thousand draws never repeat.
+    #[test]
+    fn checklist_13_tokens_are_256_bits_and_unique() {
+        let random = TestRandom::new(11);
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..1000 {
+            let t = generate(TokenKind::PasswordReset, &random).unwrap();
+            let body = &t.expose()["prst_".len()..];
+            let mut out = [0u8; TOKEN_BYTES];
+            assert_eq!(Base64UrlUnpadded::decode(body, &mut out).unwrap().len(), 32);
+            assert!(seen.insert(t.expose().to_string()));
+        }
+    }
+
     #[test]
     fn generated_tokens_parse_and_differ() {
         let random = TestRandom::new(7);

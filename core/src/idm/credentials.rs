@@ -11,7 +11,7 @@ use crate::idm::session::actor_of;
 use crate::idm::softlock::Decision;
 use crate::ids::*;
 use crate::model::*;
-use crate::portal::{Internal, Portal, RequestContext, portal_url};
+use crate::portal::{Internal, Portal, RequestContext, SignedIn, portal_url};
 use crate::secret::Password;
 use crate::store::{CredentialChange, EndSessions};
 use thiserror::Error;
@@ -113,15 +113,16 @@ impl Portal {
         Ok((agency, account))
     }
 
-    /// Changes the client's password: needs the current one; ends every other session and
-    /// sends a notice email (checklist 5).
+    /// Changes the client's password: needs the current one (checklist 5); ends every
+    /// session, the caller's included, and starts a fresh one for the caller (a new session id
+    /// after re-authentication: checklist 24); sends a notice email.
     pub async fn change_password(
         &self,
         principal: &Principal,
         current: &Password,
         new: &Password,
         ctx: &RequestContext,
-    ) -> Result<(), CredentialError> {
+    ) -> Result<SignedIn, CredentialError> {
         let (agency, account) = self.reauthenticate(principal, current, ctx).await?;
         let now = self.now();
         let new = new.normalized();
@@ -134,9 +135,13 @@ impl Portal {
             },
         )?;
         let hash = self.hasher.hash(&new).await.map_err(Internal::from)?;
+        let (raw, session) = self
+            .new_session(&agency, account.id, SessionKind::Client, now, ctx)
+            .map_err(Internal::from)?;
         let mut change = CredentialChange::new(agency.id, account.id, now);
-        change.password_hash = Some(hash);
-        change.end_sessions = EndSessions::AllExcept(principal.session);
+        change.password_hash = Some(hash.clone());
+        change.end_sessions = EndSessions::All;
+        change.new_session = Some(session.clone());
         change.revoke_links = true;
         change.mail.push(
             self.outbox_message(
@@ -158,13 +163,20 @@ impl Portal {
                 Some(account.id),
                 AuditKind::PasswordChanged,
                 ctx,
-                "other sessions ended",
+                "every session ended; a new one started",
             )
             .map_err(Internal::from)?,
         );
         self.store.apply_change(&change).await?;
         self.mail_queued();
-        Ok(())
+        let mut account = account;
+        account.password_hash = Some(hash);
+        account.password_changed_at = Some(now);
+        Ok(SignedIn {
+            token: raw,
+            session,
+            account,
+        })
     }
 
     /// Asks to change the client's email address: needs the current password; sends a

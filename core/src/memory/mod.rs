@@ -231,10 +231,10 @@ impl State {
     /// Everything [`Self::apply_change`] needs to succeed.
     fn check_change(&self, c: &CredentialChange) -> Result<(), StoreError> {
         self.account_in(c.agency, c.account)?;
-        if let Some((_, key)) = &c.new_email {
-            if self.login_taken(c.agency, key, Some(c.account)) {
-                return Err(conflict("email taken"));
-            }
+        if let Some((_, key)) = &c.new_email
+            && self.login_taken(c.agency, key, Some(c.account))
+        {
+            return Err(conflict("email taken"));
         }
         if let Some(s) = &c.new_session {
             if s.agency != c.agency || s.account != c.account {
@@ -377,10 +377,10 @@ impl AccountStore for MemoryStore {
             return Err(conflict("account id taken"));
         }
         st.check_logins(account, None)?;
-        if let Some(c) = contact {
-            if st.contacts.contains_key(&(account.agency, c.clone())) {
-                return Err(conflict("contact linked to another account"));
-            }
+        if let Some(c) = contact
+            && st.contacts.contains_key(&(account.agency, c.clone()))
+        {
+            return Err(conflict("contact linked to another account"));
         }
         st.check_audit(account.agency, [audit])?;
         st.accounts.insert(account.id, account.clone());

@@ -2,6 +2,8 @@
 
 use super::*;
 use portico_core::idm::account::{AccountError, SetUpAccess};
+#[allow(unused_imports)]
+use portico_core::store::{AccountStore as _, SessionStore as _, ThrottleStore as _};
 
 fn req(email: &str, username: Option<&str>, contact: Option<&str>) -> SetUpAccess {
     SetUpAccess {

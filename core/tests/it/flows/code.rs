@@ -2,6 +2,8 @@
 
 use super::*;
 use portico_core::idm::code::CodeError;
+#[allow(unused_imports)]
+use portico_core::store::{AccountStore as _, SessionStore as _, ThrottleStore as _};
 use time::Duration;
 
 async fn code_harness() -> H {

@@ -4,10 +4,12 @@ use super::*;
 use portico_core::idm::invitation::{ActivationError, InvitationError};
 use portico_core::idm::link::{InspectError, LinkError};
 use portico_core::idm::password::PasswordPolicyError;
+#[allow(unused_imports)]
+use portico_core::store::{AccountStore as _, SessionStore as _, ThrottleStore as _};
 use time::Duration;
 
 #[tokio::test]
-async fn invitation_email_carries_activation_and_login_links_from_the_agency_base_url() {
+async fn checklist_17_invitation_links_come_from_the_agency_base_url() {
     let h = H::new().await;
     let acc = h.client("ann@example.com").await;
     let inv = h
@@ -330,4 +332,51 @@ async fn checklist_15_tokens_are_purpose_bound() {
         ))
     ));
     assert!(h.portal.authenticate(h.agency.id, &token).await.is_err());
+}
+
+/// Checklist 18: a GET (or a mail scanner) never consumes a link; only the POST does.
+#[tokio::test]
+async fn checklist_18_inspecting_a_link_never_consumes_it() {
+    let h = H::new().await;
+    let (acc, token) = h.invite("ann@example.com").await;
+    for _ in 0..10 {
+        h.portal
+            .inspect_link(h.agency.id, LinkPurpose::Invitation, &token)
+            .await
+            .unwrap();
+    }
+    let inv = &h
+        .portal
+        .invitations(h.agency.id, Some(acc.id))
+        .await
+        .unwrap()[0];
+    assert_eq!(inv.state, LinkState::Pending);
+    assert!(inv.used_at.is_none());
+    h.portal
+        .activate(h.agency.id, &token, &Password::new(PW), &h.ctx)
+        .await
+        .unwrap();
+}
+
+/// Checklist 13: 256-bit tokens from the random port, stored only as SHA-256, bound to one
+/// account, agency and purpose.
+#[tokio::test]
+async fn checklist_13_link_tokens_are_random_hashed_and_bound() {
+    use portico_core::store::LinkStore;
+    let h = H::new().await;
+    let (acc, token) = h.invite("ann@example.com").await;
+    let raw = RawToken::new(token.clone());
+    let link = h
+        .store
+        .link_by_hash(h.agency.id, &raw.hash())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(link.account, acc.id);
+    assert_eq!(link.agency, h.agency.id);
+    assert_eq!(link.purpose, LinkPurpose::Invitation);
+    // 43 base64url characters after the prefix: 256 bits.
+    assert_eq!(token.len(), "pinv_".len() + 43);
+    // The stored record holds the hash, never the token.
+    assert!(!format!("{link:?}").contains(&token[5..]));
 }

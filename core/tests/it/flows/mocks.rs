@@ -5,6 +5,8 @@ use async_trait::async_trait;
 use mockall::mock;
 use portico_core::hash::{PasswordHasher, Verification};
 use portico_core::idm::signin::SignInError;
+#[allow(unused_imports)]
+use portico_core::store::{AccountStore as _, SessionStore as _, ThrottleStore as _};
 use portico_core::testing::FailingRandom;
 
 mock! {

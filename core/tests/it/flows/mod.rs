@@ -30,6 +30,9 @@ pub struct H {
     pub hasher: Arc<CountingHasher<Argon2Hasher>>,
     pub agency: Agency,
     pub ctx: RequestContext,
+    /// Outbox ids in the order the harness first saw them (the clock is frozen, so
+    /// timestamps tie).
+    seen: std::sync::Mutex<Vec<OutboxId>>,
 }
 
 pub fn staff() -> Actor {
@@ -89,6 +92,7 @@ impl H {
             hasher,
             agency,
             ctx: RequestContext::from_address("203.0.113.7".parse().unwrap()),
+            seen: Default::default(),
         }
     }
 
@@ -122,10 +126,16 @@ impl H {
         self.mails_of(self.agency.id).await
     }
 
+    /// Mail of an agency, oldest first.
     pub async fn mails_of(&self, agency: AgencyId) -> Vec<OutboxMessage> {
-        let mut m = self.store.outbox(agency, None, 0, 1000).await.unwrap();
-        m.reverse(); // oldest first
-        m
+        let all = self.store.outbox(agency, None, 0, 1000).await.unwrap();
+        let mut seen = self.seen.lock().unwrap();
+        let mut fresh: Vec<_> = all.iter().filter(|m| !seen.contains(&m.id)).collect();
+        fresh.reverse();
+        seen.extend(fresh.iter().map(|m| m.id));
+        seen.iter()
+            .filter_map(|id| all.iter().find(|m| m.id == *id).cloned())
+            .collect()
     }
 
     pub async fn mails_to(&self, to: &str) -> Vec<OutboxMessage> {

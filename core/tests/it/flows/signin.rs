@@ -3,6 +3,8 @@
 use super::*;
 use portico_core::hash::HashParams;
 use portico_core::idm::signin::SignInError;
+#[allow(unused_imports)]
+use portico_core::store::{AccountStore as _, SessionStore as _, ThrottleStore as _};
 use time::Duration;
 
 #[tokio::test]
@@ -173,7 +175,7 @@ async fn checklist_8_9_10_throttling_per_account() {
     let ctx = |i: u32| {
         RequestContext::from_address(format!("10.{}.{}.1", i / 250, i % 250).parse().unwrap())
     };
-    for i in 0..5 {
+    for i in 0..6 {
         assert_eq!(
             h.portal
                 .sign_in(h.agency.id, "ann@example.com", &wrong, &ctx(i))
@@ -182,8 +184,8 @@ async fn checklist_8_9_10_throttling_per_account() {
             SignInError::Rejected
         );
     }
-    // The sixth attempt right away is throttled — even with the right password,
-    // and for a case variant of the login (checklist 9).
+    // Five free failures, then growing delays: after the sixth failure the next attempt right
+    // away is throttled — even with the right password, and for a case variant (checklist 9).
     let err = h
         .portal
         .sign_in(h.agency.id, "ANN@example.com", &Password::new(PW), &ctx(6))

@@ -6,6 +6,8 @@ use portico_core::idm::invitation::{ActivationError, InvitationError};
 use portico_core::idm::link::LinkError;
 use portico_core::idm::session::SessionError;
 use portico_core::idm::signin::SignInError;
+#[allow(unused_imports)]
+use portico_core::store::{AccountStore as _, SessionStore as _, ThrottleStore as _};
 
 /// Checklist 37: another agency's object answers "not found"; tokens are agency-bound.
 #[tokio::test]
