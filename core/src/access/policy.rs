@@ -194,10 +194,10 @@ impl Decision {
             reason,
         }
     }
-    /// Whether the refusal must be answered as "not found" (HTTP 404), so that another
-    /// agency's object and an unknown one look the same.
+    /// Whether the refusal must be answered as "not found" (HTTP 404): another agency's
+    /// object, an unknown one and one the account holds no grant on all look the same.
     pub fn is_not_found(&self) -> bool {
-        !self.allowed && self.reason == Reason::NotFound
+        !self.allowed && matches!(self.reason, Reason::NotFound | Reason::NoGrant)
     }
 }
 
@@ -305,6 +305,28 @@ pub fn decide(
         return Decision::deny(Reason::PreviewReadOnly);
     }
     let kind = loaded.property.kind;
+    let live = loaded.live(now);
+    if live.is_empty() {
+        let mut ended: Option<OffsetDateTime> = None;
+        let mut starts: Option<OffsetDateTime> = None;
+        for h in &loaded.grants {
+            match h.grant.validity(now) {
+                Validity::Expired => ended = ended.max(h.grant.valid_until),
+                Validity::NotYet => {
+                    starts = match (starts, h.grant.valid_from) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    }
+                }
+                Validity::Live => {}
+            }
+        }
+        return Decision::deny(match (starts, ended) {
+            (Some(from), _) => Reason::GrantNotYetValid { from },
+            (None, Some(at)) => Reason::GrantExpired { at },
+            (None, None) => Reason::NoGrant,
+        });
+    }
     let hidden = match kind {
         PropertyKind::Lettings => loaded.settings.hide_lettings,
         PropertyKind::Sales => loaded.settings.hide_sales,
@@ -333,28 +355,6 @@ pub fn decide(
         (Action::View | Action::Download, Some(doc)) => vec![Scope::Documents(doc.category)],
         _ => return Decision::deny(Reason::NotApplicable),
     };
-    let live = loaded.live(now);
-    if live.is_empty() {
-        let mut ended: Option<OffsetDateTime> = None;
-        let mut starts: Option<OffsetDateTime> = None;
-        for h in &loaded.grants {
-            match h.grant.validity(now) {
-                Validity::Expired => ended = ended.max(h.grant.valid_until),
-                Validity::NotYet => {
-                    starts = match (starts, h.grant.valid_from) {
-                        (Some(a), Some(b)) => Some(a.min(b)),
-                        (a, b) => a.or(b),
-                    }
-                }
-                Validity::Live => {}
-            }
-        }
-        return Decision::deny(match (starts, ended) {
-            (Some(from), _) => Reason::GrantNotYetValid { from },
-            (None, Some(at)) => Reason::GrantExpired { at },
-            (None, None) => Reason::NoGrant,
-        });
-    }
     for scope in &needed {
         if !live.iter().any(|h| h.grant.scopes.contains(scope)) {
             return Decision::deny(Reason::ScopeMissing {
@@ -576,7 +576,7 @@ impl<S: ?Sized + AccessPorts> Access<S> {
             )?;
             self.store.append_audit(&audit).await?;
             return Err(match decision.reason {
-                Reason::NotFound => AccessError::NotFound,
+                Reason::NotFound | Reason::NoGrant => AccessError::NotFound,
                 Reason::PreviewReadOnly => AccessError::ReadOnly,
                 other => AccessError::Denied(other),
             });
