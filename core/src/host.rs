@@ -159,6 +159,7 @@ pub struct PersonName {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Offer {
     /// When it was made.
+    #[serde(with = "time::serde::rfc3339")]
     pub made_at: OffsetDateTime,
     /// Amount offered.
     pub amount: Money,
@@ -172,6 +173,7 @@ pub struct Offer {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Viewing {
     /// When.
+    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     /// The prospective buyer (redacted per grant; `None` when hidden).
     pub buyer: Option<PersonName>,
@@ -183,6 +185,7 @@ pub struct Viewing {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ViewingFeedback {
     /// When the viewing took place.
+    #[serde(with = "time::serde::rfc3339")]
     pub viewed_at: OffsetDateTime,
     /// The prospective buyer (redacted per grant; `None` when hidden).
     pub buyer: Option<PersonName>,

@@ -149,6 +149,7 @@ pub struct Access<S: ?Sized + AccessPorts = dyn Store> {
     random: Arc<dyn Random>,
     pub(crate) widgets: Arc<WidgetRegistry>,
     pub(crate) widget_timeout: std::time::Duration,
+    pub(crate) preview_lifetime: time::Duration,
 }
 
 impl<S: ?Sized + AccessPorts> Clone for Access<S> {
@@ -160,6 +161,7 @@ impl<S: ?Sized + AccessPorts> Clone for Access<S> {
             random: Arc::clone(&self.random),
             widgets: Arc::clone(&self.widgets),
             widget_timeout: self.widget_timeout,
+            preview_lifetime: self.preview_lifetime,
         }
     }
 }
@@ -188,7 +190,16 @@ impl<S: ?Sized + AccessPorts> Access<S> {
             random,
             widgets: Arc::new(WidgetRegistry::builtin()),
             widget_timeout: DEFAULT_WIDGET_TIMEOUT,
+            preview_lifetime: preview::PREVIEW_LIFETIME,
         }
+    }
+
+    /// Sets the lifetime of staff preview sessions (the portal's `preview_lifetime`); never
+    /// more than [`preview::PREVIEW_LIFETIME`] (15 minutes), never less than one minute.
+    pub fn with_preview_lifetime(mut self, lifetime: time::Duration) -> Self {
+        self.preview_lifetime =
+            lifetime.clamp(time::Duration::minutes(1), preview::PREVIEW_LIFETIME);
+        self
     }
 
     /// Replaces the widget registry (to add a host's own widgets).

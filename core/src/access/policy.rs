@@ -82,6 +82,7 @@ pub enum Reason {
         /// How it reaches the account.
         via: Via,
         /// When it ends, if it does.
+        #[serde(with = "time::serde::rfc3339::option")]
         until: Option<OffsetDateTime>,
     },
     /// One's own account.
@@ -114,11 +115,13 @@ pub enum Reason {
     /// Every grant on the property has ended.
     GrantExpired {
         /// When the last one ended.
+        #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
     /// No grant on the property has started yet.
     GrantNotYetValid {
         /// When the first one starts.
+        #[serde(with = "time::serde::rfc3339")]
         from: OffsetDateTime,
     },
     /// Live grants exist but none holds the scope needed.
@@ -544,8 +547,27 @@ impl<S: ?Sized + AccessPorts> Access<S> {
 }
 
 impl<S: ?Sized + AccessPorts> Access<S> {
-    /// Decides for a client operation and turns a refusal into its error, recording it in
-    /// the audit log (`access.denied`, checklist 41). Returns what the decision loaded.
+    /// The decision point as a guard, for the portal's per-function checks: `Ok(())` when
+    /// allowed; otherwise the refusal as an error — [`AccessError::NotFound`] for another
+    /// agency's, unknown or ungranted objects (HTTP 404), [`AccessError::ReadOnly`] for a
+    /// preview's write, [`AccessError::Denied`] otherwise — recorded in the audit log
+    /// (`access.denied`, checklist 41).
+    ///
+    /// [`AccessError::NotFound`]: super::AccessError::NotFound
+    /// [`AccessError::ReadOnly`]: super::AccessError::ReadOnly
+    /// [`AccessError::Denied`]: super::AccessError::Denied
+    pub async fn require(
+        &self,
+        principal: &Principal,
+        action: &Action,
+        resource: &Resource,
+        now: OffsetDateTime,
+    ) -> Result<(), super::AccessError> {
+        self.guard(principal, action, resource, now).await.map(drop)
+    }
+
+    /// Decides for a client operation and turns a refusal into its error (see
+    /// [`Self::require`]). Returns what the decision loaded.
     pub(crate) async fn enforce(
         &self,
         principal: &Principal,
@@ -553,6 +575,18 @@ impl<S: ?Sized + AccessPorts> Access<S> {
         resource: &Resource,
         now: OffsetDateTime,
     ) -> Result<Loaded, super::AccessError> {
+        self.guard(principal, action, resource, now)
+            .await?
+            .ok_or(super::AccessError::NotFound)
+    }
+
+    async fn guard(
+        &self,
+        principal: &Principal,
+        action: &Action,
+        resource: &Resource,
+        now: OffsetDateTime,
+    ) -> Result<Option<Loaded>, super::AccessError> {
         use super::AccessError;
         let (decision, loaded) = self
             .decide_for(
@@ -581,7 +615,7 @@ impl<S: ?Sized + AccessPorts> Access<S> {
                 other => AccessError::Denied(other),
             });
         }
-        loaded.ok_or(AccessError::NotFound)
+        Ok(loaded)
     }
 
     /// Records what a staff preview looked at (`preview.viewed`, with staff and client).

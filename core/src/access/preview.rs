@@ -14,7 +14,7 @@ use crate::token::{self, TokenKind};
 use thiserror::Error;
 use time::{Duration, OffsetDateTime};
 
-/// The longest a preview session lives (absolute), however active.
+/// The longest a preview session lives (absolute), however active; also the default.
 pub const PREVIEW_LIFETIME: Duration = Duration::minutes(15);
 
 /// A preview could not be opened.
@@ -83,7 +83,7 @@ impl<S: ?Sized + AccessPorts> Access<S> {
             return Err(PreviewError::AccountDisabled);
         }
         let idle = match self.store.agency(staff.agency).await {
-            Ok(a) => a.settings.session_idle_timeout.min(PREVIEW_LIFETIME),
+            Ok(a) => a.settings.session_idle_timeout.min(self.preview_lifetime),
             Err(StoreError::NotFound) => return Err(PreviewError::AccountNotFound),
             Err(e) => return Err(PreviewError::Store(e)),
         };
@@ -100,7 +100,7 @@ impl<S: ?Sized + AccessPorts> Access<S> {
             created_at: now,
             last_seen_at: now,
             idle_expires_at: now + idle,
-            absolute_expires_at: now + PREVIEW_LIFETIME,
+            absolute_expires_at: now + self.preview_lifetime.min(PREVIEW_LIFETIME),
             address: staff.address,
             user_agent: None,
         };

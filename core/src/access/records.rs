@@ -64,8 +64,10 @@ pub struct Property {
     /// Valuer (sales team member card when no negotiator is set).
     pub valuer: Option<StaffRef>,
     /// When the portal first learnt of it.
+    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// When it last changed.
+    #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
 }
 
@@ -307,12 +309,16 @@ pub struct Grant {
     /// How buyers' names are shown.
     pub buyer_names: BuyerNameDisplay,
     /// Not valid before (inclusive), if set.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub valid_from: Option<OffsetDateTime>,
     /// Not valid from this instant on (exclusive), if set: a buyer's access ends at settlement.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub valid_until: Option<OffsetDateTime>,
     /// Created at.
+    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// Last changed at.
+    #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
 }
 
@@ -353,6 +359,7 @@ pub struct Group {
     /// The parent group, if any.
     pub parent: Option<GroupId>,
     /// Created at.
+    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
 
@@ -373,6 +380,7 @@ pub struct SharedDocument {
     /// Title shown to the client.
     pub title: String,
     /// When it was shared.
+    #[serde(with = "time::serde::rfc3339")]
     pub shared_at: OffsetDateTime,
 }
 

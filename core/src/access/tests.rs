@@ -1641,3 +1641,136 @@ async fn the_portal_can_hold_it_over_dyn_store() {
     );
     assert!(access.widgets().get(w::TEAM_MEMBER).is_some());
 }
+
+#[tokio::test]
+async fn the_portal_authenticates_previews_and_cuts_off_revoked_clients() {
+    use crate::hash::{Argon2Hasher, HashParams};
+    let fx = Fx::new().await;
+    let clock = crate::testing::ManualClock::at(T0);
+    let random: Arc<dyn Random> = Arc::new(TestRandom::new(9));
+    let portal = crate::Portal::new(
+        fx.store.clone() as Arc<dyn Store>,
+        Arc::new(Argon2Hasher::new(HashParams::insecure_for_tests(), 1, random.clone()).unwrap()),
+        Arc::new(clock.clone()),
+        random,
+    );
+    let alice = fx.account("alice").await;
+    let house = fx.property(PropertyKind::Lettings, "1 A St").await;
+    let g = fx
+        .grant(
+            Subject::Account(alice),
+            house.id,
+            Role::Landlord,
+            &all_lettings_scopes(),
+        )
+        .await;
+    let access = fx
+        .access
+        .clone()
+        .with_preview_lifetime(Duration::minutes(10));
+    let started = access.start_preview(&fx.staff, alice, T0).await.unwrap();
+    assert_eq!(
+        started.session.absolute_expires_at,
+        T0 + Duration::minutes(10)
+    );
+    let p = portal
+        .authenticate(fx.agency(), started.token.expose())
+        .await
+        .unwrap();
+    assert!(p.is_preview());
+    assert_eq!(p, started.principal());
+    assert!(access.dashboard(&p, house.id, T0).await.is_ok());
+    // Past its lifetime the preview is gone.
+    clock.advance(Duration::minutes(11));
+    assert!(
+        portal
+            .authenticate(fx.agency(), started.token.expose())
+            .await
+            .is_err()
+    );
+    // Revoking the last grant ends the client's sessions: the next request is refused.
+    let again = access
+        .start_preview(&fx.staff, alice, clock.now())
+        .await
+        .unwrap();
+    access
+        .revoke_grant(&fx.staff, g.id, clock.now())
+        .await
+        .unwrap();
+    assert!(
+        portal
+            .authenticate(fx.agency(), again.token.expose())
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn require_guards_and_audits_refusals() {
+    let fx = Fx::new().await;
+    let alice = fx.account("alice").await;
+    let house = fx.property(PropertyKind::Lettings, "1 A St").await;
+    let p = fx.client(fx.agency(), alice).await;
+    let view = Resource::Property(house.id);
+    assert_eq!(
+        fx.access.require(&p, &Action::View, &view, T0).await,
+        Err(AccessError::NotFound)
+    );
+    fx.grant(Subject::Account(alice), house.id, Role::Landlord, &[])
+        .await;
+    fx.access
+        .require(&p, &Action::View, &view, T0)
+        .await
+        .unwrap();
+    fx.access
+        .require(&p, &Action::Update, &Resource::Account(alice), T0)
+        .await
+        .unwrap();
+    assert!(matches!(
+        fx.access
+            .require(&p, &view_widget(w::PROPERTY_BALANCE), &view, T0)
+            .await,
+        Err(AccessError::Denied(Reason::ScopeMissing { .. }))
+    ));
+    let preview = fx
+        .access
+        .start_preview(&fx.staff, alice, T0)
+        .await
+        .unwrap()
+        .principal();
+    assert_eq!(
+        fx.access
+            .require(&preview, &Action::Update, &view, T0)
+            .await,
+        Err(AccessError::ReadOnly)
+    );
+    let denied = fx.audit(AuditKind::AccessDenied).await;
+    assert_eq!(denied.len(), 3);
+    assert!(
+        denied
+            .iter()
+            .any(|e| matches!(e.actor, Actor::Staff { .. }))
+    );
+    assert!(denied.iter().all(|e| e.account == Some(alice)));
+}
+
+#[test]
+fn decisions_serialize_for_the_admin_api() {
+    let d = Decision {
+        allowed: true,
+        reason: Reason::Granted {
+            grant: GrantId::from_random_bytes([1; 16]),
+            role: Role::Landlord,
+            via: Via::Group {
+                id: GroupId::from_random_bytes([2; 16]),
+                name: "National".into(),
+            },
+            until: None,
+        },
+    };
+    let json = serde_json::to_value(&d).unwrap();
+    assert_eq!(json["reason"]["reason"], "granted");
+    assert_eq!(json["reason"]["via"]["name"], "National");
+    let back: Decision = serde_json::from_value(json).unwrap();
+    assert_eq!(back, d);
+}

@@ -68,7 +68,9 @@ pub struct WidgetContext<'a> {
     pub host_property: HostProperty,
     /// Documents shared from the property that the viewer's grants may read.
     pub documents: &'a [SharedDocument],
-    /// How buyers' names may be shown (core also redacts afterwards).
+    /// How buyers' names may be shown. Core redacts the built-in data types afterwards
+    /// whatever the widget did; a widget returning [`WidgetData::Custom`] JSON must apply
+    /// this itself, as core cannot see names inside it.
     pub buyer_names: BuyerNameDisplay,
     /// The time of the request.
     pub now: OffsetDateTime,
@@ -84,6 +86,7 @@ pub struct DocumentSummary {
     /// Category.
     pub category: DocumentCategory,
     /// When it was shared.
+    #[serde(with = "time::serde::rfc3339")]
     pub shared_at: OffsetDateTime,
 }
 
