@@ -1,5 +1,5 @@
 //! The conformance suite of the access storage ports (feature `testkit`): every adapter of
-//! [`PropertyStore`], [`GrantStore`], [`GroupStore`] and [`DocumentStore`] runs it to show it
+//! [`PropertyStore`](crate::PropertyStore), [`GrantStore`](crate::GrantStore), [`GroupStore`](crate::GroupStore) and [`DocumentStore`](crate::DocumentStore) runs it to show it
 //! behaves as the in-memory store does — agency scoping, conflicts, cascades, ordering and
 //! the audit record of every write.
 //!

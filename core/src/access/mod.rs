@@ -5,7 +5,7 @@
 //! generator and the widget registry. Staff operations (grants, groups, properties,
 //! documents, settings, preview) take a [`Staff`] context whose agency comes from the
 //! authenticated admin API key, never from the request body (checklist 37). Client operations
-//! take the [`Principal`] established from a live session; every one of them goes through
+//! take the [`Principal`](crate::model::Principal) established from a live session; every one of them goes through
 //! the decision point, which reads grants from the store afresh each time (checklist 38).
 //!
 //! Every method that depends on time takes `now` explicitly: expiry is a pure function of it.
