@@ -101,6 +101,51 @@ pub struct Revoked {
     pub sessions_ended: u64,
 }
 
+/// The scopes staff start from when granting `role` on a property of `kind` (they may add or
+/// remove any): an owner sees statements, balances and every document; a tenant their tenancy,
+/// rent and certificates; a vendor offers, viewings and feedback; applicants, purchasers and
+/// customers the general documents. Everyone gets the team member card.
+pub fn default_scopes(role: Role, kind: PropertyKind) -> BTreeSet<Scope> {
+    use crate::widget::ids as w;
+    let widgets: &[&str] = match (role, kind) {
+        (Role::Landlord | Role::Vendor, PropertyKind::Lettings) => &[
+            w::PROPERTY_STATEMENT,
+            w::PROPERTY_BALANCE,
+            w::TENANT_BALANCE,
+            w::LANDLORD_FLOAT,
+            w::FUTURE_DEDUCTIONS,
+            w::STATEMENT_DOCUMENTS,
+            w::DOCUMENTS,
+            w::CERTIFICATE_DOCUMENTS,
+            w::INSPECTION_DOCUMENTS,
+            w::INSPECTION_REPORTS,
+            w::TENANCY_DOCUMENTS,
+        ],
+        (Role::Landlord | Role::Vendor, PropertyKind::Sales) => &[
+            w::CURRENT_OFFERS,
+            w::VIEWINGS,
+            w::VIEWING_FEEDBACK,
+            w::DOCUMENTS,
+        ],
+        (Role::Tenant, PropertyKind::Lettings) => &[
+            w::TENANT_BALANCE,
+            w::DOCUMENTS,
+            w::CERTIFICATE_DOCUMENTS,
+            w::TENANCY_DOCUMENTS,
+        ],
+        _ => &[w::DOCUMENTS],
+    };
+    let mut scopes: BTreeSet<Scope> = widgets.iter().map(|id| Scope::widget(id)).collect();
+    scopes.insert(Scope::widget(w::TEAM_MEMBER));
+    let registry = crate::widget::WidgetRegistry::builtin();
+    for id in widgets {
+        if let Some(widget) = registry.get(id) {
+            scopes.extend(widget.required_scopes());
+        }
+    }
+    scopes
+}
+
 fn describe(g: &Grant) -> String {
     let subject = match g.subject {
         Subject::Account(a) => format!("account {a}"),

@@ -1774,3 +1774,76 @@ fn decisions_serialize_for_the_admin_api() {
     let back: Decision = serde_json::from_value(json).unwrap();
     assert_eq!(back, d);
 }
+
+#[test]
+fn default_scopes_follow_the_role() {
+    use super::grant::default_scopes;
+    let landlord = default_scopes(Role::Landlord, PropertyKind::Lettings);
+    assert!(landlord.contains(&Scope::widget(w::PROPERTY_STATEMENT)));
+    assert!(landlord.contains(&Scope::Documents(DocumentCategory::Statement)));
+    assert_eq!(
+        landlord.iter().collect::<BTreeSet<_>>(),
+        all_lettings_scopes().iter().collect::<BTreeSet<_>>()
+    );
+    let tenant = default_scopes(Role::Tenant, PropertyKind::Lettings);
+    assert!(tenant.contains(&Scope::widget(w::TENANCY_DOCUMENTS)));
+    assert!(tenant.contains(&Scope::Documents(DocumentCategory::Tenancy)));
+    assert!(!tenant.contains(&Scope::widget(w::LANDLORD_FLOAT)));
+    assert!(!tenant.contains(&Scope::Documents(DocumentCategory::Statement)));
+    let vendor = default_scopes(Role::Vendor, PropertyKind::Sales);
+    assert!(vendor.contains(&Scope::widget(w::CURRENT_OFFERS)));
+    let buyer = default_scopes(Role::Applicant, PropertyKind::Sales);
+    assert!(!buyer.contains(&Scope::widget(w::CURRENT_OFFERS)));
+    assert!(buyer.contains(&Scope::widget(w::TEAM_MEMBER)));
+    // Every default names a registered widget, so a grant accepts it.
+    let registry = WidgetRegistry::builtin();
+    for role in [
+        Role::Landlord,
+        Role::Vendor,
+        Role::Tenant,
+        Role::Applicant,
+        Role::Purchaser,
+        Role::Customer,
+    ] {
+        for kind in [PropertyKind::Lettings, PropertyKind::Sales] {
+            for s in default_scopes(role, kind) {
+                if let Scope::Widget(id) = s {
+                    assert!(registry.get(&id).is_some(), "{id}");
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn hidden_and_unscoped_widgets_never_reach_the_host() {
+    let fx = Fx::new().await;
+    let alice = fx.account("alice").await;
+    let house = fx.property(PropertyKind::Lettings, "1 A St").await;
+    fx.grant(
+        Subject::Account(alice),
+        house.id,
+        Role::Tenant,
+        &[
+            Scope::widget(w::TENANT_BALANCE),
+            Scope::widget(w::LANDLORD_FLOAT),
+        ],
+    )
+    .await;
+    fx.access
+        .set_visibility(
+            &fx.staff,
+            Visibility {
+                hidden_widgets: vec![w::LANDLORD_FLOAT.into()],
+                ..Visibility::default()
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    let p = fx.client(fx.agency(), alice).await;
+    let dash = fx.access.dashboard(&p, house.id, T0).await.unwrap();
+    assert_eq!(ready_ids(&dash), vec![w::TENANT_BALANCE]);
+    assert_eq!(fx.host.calls(), vec![HostCall::TenantBalance]);
+    assert_eq!(dash.roles, [Role::Tenant].into());
+}
