@@ -31,6 +31,9 @@ pub mod widget;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
 pub use access::Access;
 pub use access_store::{DocumentStore, GrantStore, GroupStore, PropertyStore};
 pub use clock::Clock;

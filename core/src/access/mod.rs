@@ -10,8 +10,6 @@
 //!
 //! Every method that depends on time takes `now` explicitly: expiry is a pure function of it.
 
-#[cfg(feature = "testkit")]
-pub mod conformance;
 pub mod document;
 pub mod grant;
 pub mod group;

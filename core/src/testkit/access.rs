@@ -1,109 +1,45 @@
-//! The conformance suite of the access storage ports (feature `testkit`): every adapter of
-//! [`PropertyStore`](crate::PropertyStore), [`GrantStore`](crate::GrantStore), [`GroupStore`](crate::GroupStore) and [`DocumentStore`](crate::DocumentStore) runs it to show it
-//! behaves as the in-memory store does — agency scoping, conflicts, cascades, ordering and
-//! the audit record of every write.
-//!
-//! ```ignore
-//! portico_core::access::conformance::run_all(|| async { Arc::new(MyStore::fresh().await) }).await;
-//! ```
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+//! Conformance of the access ports ([`PropertyStore`](crate::PropertyStore),
+//! [`GrantStore`](crate::GrantStore), [`GroupStore`](crate::GroupStore),
+//! [`DocumentStore`](crate::DocumentStore)): agency scoping, conflicts, immutable fields,
+//! ordering, cascades and the audit record of every write. Each behaviour makes its own
+//! agencies, so it may share a database with the others.
 
-use super::records::*;
+use super::fixtures::{new_account, new_agency, random_bytes, t0};
+use crate::access::records::*;
 use crate::error::StoreError;
 use crate::ids::*;
 use crate::model::*;
-use crate::store::*;
-use std::future::Future;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use time::macros::datetime;
+use crate::store::Store;
 use time::{Duration, OffsetDateTime};
 
-const T0: OffsetDateTime = datetime!(2026-06-01 09:00 UTC);
-
-static SEQ: AtomicU64 = AtomicU64::new(1);
-
-/// Fresh id bytes: a process-wide counter and the wall clock, so that runs against a
-/// persistent database do not collide either.
-fn id16() -> [u8; 16] {
-    let n = SEQ.fetch_add(1, Ordering::Relaxed);
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
-    let mut b = [0u8; 16];
-    b[..8].copy_from_slice(&n.to_be_bytes());
-    b[8..].copy_from_slice(&t.to_be_bytes());
-    b
+fn audit(agency: AgencyId, kind: AuditKind) -> AuditEvent {
+    super::fixtures::audit(agency, kind, t0())
 }
 
-/// Two agencies with one account each, on a fresh store.
-pub struct Setup<S: ?Sized> {
-    pub store: Arc<S>,
-    pub a: AgencyId,
-    pub b: AgencyId,
-    pub alice: AccountId,
-    pub bob: AccountId,
+/// Two agencies with one account each.
+struct Setup {
+    a: AgencyId,
+    b: AgencyId,
+    alice: AccountId,
+    bob: AccountId,
 }
 
-pub fn audit(agency: AgencyId, kind: AuditKind) -> AuditEvent {
-    AuditEvent {
-        id: AuditId::from_random_bytes(id16()),
-        agency,
-        at: T0,
-        actor: Actor::System,
-        account: None,
-        kind,
-        address: None,
-        detail: "conformance".into(),
-    }
-}
-
-pub async fn setup<S: Store + ?Sized>(store: Arc<S>) -> Setup<S> {
-    let mut ids = Vec::new();
-    for slug in ["conf-a", "conf-b"] {
-        let agency = Agency {
-            id: AgencyId::from_random_bytes(id16()),
-            slug: format!("{slug}-{}", AuditId::from_random_bytes(id16())),
-            name: slug.into(),
-            settings: AgencySettings::default(),
-            created_at: T0,
-        };
-        store.insert_agency(&agency).await.unwrap();
-        let account_id = AccountId::from_random_bytes(id16());
-        let email = format!("{}@example.com", agency.slug);
-        let account = Account {
-            id: account_id,
-            agency: agency.id,
-            username: email.clone(),
-            username_key: email.clone(),
-            email: email.clone(),
-            email_key: email,
-            display_name: "Client".into(),
-            status: AccountStatus::Active,
-            password_hash: None,
-            created_at: T0,
-            activated_at: None,
-            password_changed_at: None,
-        };
-        store
-            .insert_account(&account, None, &audit(agency.id, AuditKind::AccessSetUp))
-            .await
-            .unwrap();
-        ids.push((agency.id, account_id));
-    }
+async fn setup(store: &dyn Store) -> Setup {
+    let a = new_agency(store).await;
+    let b = new_agency(store).await;
+    let alice = new_account(store, a.id, "alice@example.com").await;
+    let bob = new_account(store, b.id, "bob@example.com").await;
     Setup {
-        store,
-        a: ids[0].0,
-        b: ids[1].0,
-        alice: ids[0].1,
-        bob: ids[1].1,
+        a: a.id,
+        b: b.id,
+        alice: alice.id,
+        bob: bob.id,
     }
 }
 
-pub fn property(agency: AgencyId, host_ref: &str, name: &str) -> Property {
+fn property(agency: AgencyId, host_ref: &str, name: &str) -> Property {
     Property {
-        id: PropertyId::from_random_bytes(id16()),
+        id: PropertyId::from_random_bytes(random_bytes()),
         agency,
         host_ref: host_ref.into(),
         kind: PropertyKind::Lettings,
@@ -111,19 +47,14 @@ pub fn property(agency: AgencyId, host_ref: &str, name: &str) -> Property {
         manager: None,
         negotiator: None,
         valuer: None,
-        created_at: T0,
-        updated_at: T0,
+        created_at: t0(),
+        updated_at: t0(),
     }
 }
 
-pub fn grant(
-    agency: AgencyId,
-    subject: Subject,
-    property: PropertyId,
-    at: OffsetDateTime,
-) -> Grant {
+fn grant(agency: AgencyId, subject: Subject, property: PropertyId, at: OffsetDateTime) -> Grant {
     Grant {
-        id: GrantId::from_random_bytes(id16()),
+        id: GrantId::from_random_bytes(random_bytes()),
         agency,
         subject,
         property,
@@ -131,23 +62,23 @@ pub fn grant(
         scopes: [Scope::widget("property_balance")].into(),
         buyer_names: BuyerNameDisplay::FirstName,
         valid_from: None,
-        valid_until: Some(T0 + Duration::days(30)),
+        valid_until: Some(t0() + Duration::days(30)),
         created_at: at,
         updated_at: at,
     }
 }
 
-pub fn group(agency: AgencyId, name: &str, parent: Option<GroupId>) -> Group {
+fn group(agency: AgencyId, name: &str, parent: Option<GroupId>) -> Group {
     Group {
-        id: GroupId::from_random_bytes(id16()),
+        id: GroupId::from_random_bytes(random_bytes()),
         agency,
         name: name.into(),
         parent,
-        created_at: T0,
+        created_at: t0(),
     }
 }
 
-async fn audit_count<S: Store + ?Sized>(s: &S, agency: AgencyId, kind: AuditKind) -> usize {
+async fn audit_count(s: &dyn Store, agency: AgencyId, kind: AuditKind) -> usize {
     s.audit(
         agency,
         &AuditQuery {
@@ -162,11 +93,8 @@ async fn audit_count<S: Store + ?Sized>(s: &S, agency: AgencyId, kind: AuditKind
 }
 
 /// Properties: conflicts, scoping, immutable fields, listing, cascading delete.
-pub async fn properties<S: Store + ?Sized>(store: Arc<S>) {
-    let Setup {
-        store, a, b, alice, ..
-    } = setup(store).await;
-    let s = store.as_ref();
+pub async fn access_properties(s: &dyn Store) {
+    let Setup { a, b, alice, .. } = setup(s).await;
     let p1 = property(a, "P1", "B Street");
     let p2 = property(a, "P2", "A Street");
     s.insert_property(&p1, &audit(a, AuditKind::AccessSetUp))
@@ -198,7 +126,7 @@ pub async fn properties<S: Store + ?Sized>(store: Arc<S>) {
     changed.kind = PropertyKind::Sales;
     changed.display_name = "C Street".into();
     changed.negotiator = Some(StaffRef("n".into()));
-    changed.updated_at = T0 + Duration::hours(1);
+    changed.updated_at = t0() + Duration::hours(1);
     s.update_property(&changed, &audit(a, AuditKind::AccessSetUp))
         .await
         .unwrap();
@@ -215,7 +143,10 @@ pub async fn properties<S: Store + ?Sized>(store: Arc<S>) {
     );
     // Listing: by display name, unknown and foreign ids skipped.
     let listed = s
-        .properties(a, &[p1.id, p2.id, PropertyId::from_random_bytes(id16())])
+        .properties(
+            a,
+            &[p1.id, p2.id, PropertyId::from_random_bytes(random_bytes())],
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -225,12 +156,12 @@ pub async fn properties<S: Store + ?Sized>(store: Arc<S>) {
     assert!(s.properties(b, &[p1.id]).await.unwrap().is_empty());
     // Delete cascades grants and documents.
     s.insert_grant(
-        &grant(a, Subject::Account(alice), p1.id, T0),
+        &grant(a, Subject::Account(alice), p1.id, t0()),
         &audit(a, AuditKind::GrantChanged),
     )
     .await
     .unwrap();
-    let doc = document(a, p1.id, "f1", T0);
+    let doc = document(a, p1.id, "f1", t0());
     s.share_document(&doc, &audit(a, AuditKind::DocumentChanged))
         .await
         .unwrap();
@@ -255,14 +186,14 @@ pub async fn properties<S: Store + ?Sized>(store: Arc<S>) {
     assert!(audit_count(s, a, AuditKind::AccessSetUp).await >= 5);
 }
 
-pub fn document(
+fn document(
     agency: AgencyId,
     property: PropertyId,
     host_ref: &str,
     at: OffsetDateTime,
 ) -> SharedDocument {
     SharedDocument {
-        id: DocumentId::from_random_bytes(id16()),
+        id: DocumentId::from_random_bytes(random_bytes()),
         agency,
         property,
         host_ref: host_ref.into(),
@@ -273,15 +204,8 @@ pub fn document(
 }
 
 /// Grants: unknown references, scoping, immutable fields, the hot-path query, delete.
-pub async fn grants<S: Store + ?Sized>(store: Arc<S>) {
-    let Setup {
-        store,
-        a,
-        b,
-        alice,
-        bob,
-    } = setup(store).await;
-    let s = store.as_ref();
+pub async fn access_grants(s: &dyn Store) {
+    let Setup { a, b, alice, bob } = setup(s).await;
     let p = property(a, "P", "P");
     let q = property(a, "Q", "Q");
     for x in [&p, &q] {
@@ -297,23 +221,28 @@ pub async fn grants<S: Store + ?Sized>(store: Arc<S>) {
     let ghost = grant(
         a,
         Subject::Account(alice),
-        PropertyId::from_random_bytes(id16()),
-        T0,
+        PropertyId::from_random_bytes(random_bytes()),
+        t0(),
     );
     assert_eq!(
         s.insert_grant(&ghost, &audit(a, AuditKind::GrantChanged))
             .await,
         Err(StoreError::NotFound)
     );
-    let cross = grant(b, Subject::Account(bob), p.id, T0);
+    let cross = grant(b, Subject::Account(bob), p.id, t0());
     assert_eq!(
         s.insert_grant(&cross, &audit(b, AuditKind::GrantChanged))
             .await,
         Err(StoreError::NotFound)
     );
-    let g1 = grant(a, Subject::Account(alice), p.id, T0);
-    let g2 = grant(a, Subject::Group(g.id), p.id, T0 + Duration::seconds(1));
-    let g3 = grant(a, Subject::Account(alice), q.id, T0 + Duration::seconds(2));
+    let g1 = grant(a, Subject::Account(alice), p.id, t0());
+    let g2 = grant(a, Subject::Group(g.id), p.id, t0() + Duration::seconds(1));
+    let g3 = grant(
+        a,
+        Subject::Account(alice),
+        q.id,
+        t0() + Duration::seconds(2),
+    );
     for x in [&g1, &g2, &g3] {
         s.insert_grant(x, &audit(a, AuditKind::GrantChanged))
             .await
@@ -353,7 +282,7 @@ pub async fn grants<S: Store + ?Sized>(store: Arc<S>) {
     changed.scopes.clear();
     changed.buyer_names = BuyerNameDisplay::Hidden;
     changed.valid_until = None;
-    changed.updated_at = T0 + Duration::hours(2);
+    changed.updated_at = t0() + Duration::hours(2);
     s.update_grant(&changed, &audit(a, AuditKind::GrantChanged))
         .await
         .unwrap();
@@ -386,15 +315,8 @@ pub async fn grants<S: Store + ?Sized>(store: Arc<S>) {
 }
 
 /// Groups: names, parents, members, ancestry, cascading delete.
-pub async fn groups<S: Store + ?Sized>(store: Arc<S>) {
-    let Setup {
-        store,
-        a,
-        b,
-        alice,
-        bob,
-    } = setup(store).await;
-    let s = store.as_ref();
+pub async fn access_groups(s: &dyn Store) {
+    let Setup { a, b, alice, bob } = setup(s).await;
     let top = group(a, "National", None);
     let mid = group(a, "VIC", Some(top.id));
     let low = group(a, "Melbourne", Some(mid.id));
@@ -444,7 +366,7 @@ pub async fn groups<S: Store + ?Sized>(store: Arc<S>) {
     assert_eq!(
         s.add_member(
             a,
-            GroupId::from_random_bytes(id16()),
+            GroupId::from_random_bytes(random_bytes()),
             alice,
             &audit(a, AuditKind::GroupChanged)
         )
@@ -497,7 +419,7 @@ pub async fn groups<S: Store + ?Sized>(store: Arc<S>) {
     s.insert_property(&p, &audit(a, AuditKind::AccessSetUp))
         .await
         .unwrap();
-    let gg = grant(a, Subject::Group(low.id), p.id, T0);
+    let gg = grant(a, Subject::Group(low.id), p.id, t0());
     s.insert_grant(&gg, &audit(a, AuditKind::GrantChanged))
         .await
         .unwrap();
@@ -524,15 +446,14 @@ pub async fn groups<S: Store + ?Sized>(store: Arc<S>) {
 }
 
 /// Documents: conflicts, scoping, newest first, unshare.
-pub async fn documents<S: Store + ?Sized>(store: Arc<S>) {
-    let Setup { store, a, b, .. } = setup(store).await;
-    let s = store.as_ref();
+pub async fn access_documents(s: &dyn Store) {
+    let Setup { a, b, .. } = setup(s).await;
     let p = property(a, "P", "P");
     s.insert_property(&p, &audit(a, AuditKind::AccessSetUp))
         .await
         .unwrap();
-    let d1 = document(a, p.id, "f1", T0);
-    let d2 = document(a, p.id, "f2", T0 + Duration::hours(1));
+    let d1 = document(a, p.id, "f1", t0());
+    let d2 = document(a, p.id, "f2", t0() + Duration::hours(1));
     for d in [&d1, &d2] {
         s.share_document(d, &audit(a, AuditKind::DocumentChanged))
             .await
@@ -540,7 +461,7 @@ pub async fn documents<S: Store + ?Sized>(store: Arc<S>) {
     }
     assert!(matches!(
         s.share_document(
-            &document(a, p.id, "f1", T0),
+            &document(a, p.id, "f1", t0()),
             &audit(a, AuditKind::DocumentChanged)
         )
         .await,
@@ -548,7 +469,7 @@ pub async fn documents<S: Store + ?Sized>(store: Arc<S>) {
     ));
     assert_eq!(
         s.share_document(
-            &document(b, p.id, "f9", T0),
+            &document(b, p.id, "f9", t0()),
             &audit(b, AuditKind::DocumentChanged)
         )
         .await,
@@ -578,11 +499,8 @@ pub async fn documents<S: Store + ?Sized>(store: Arc<S>) {
 }
 
 /// Deleting an account removes its grants and memberships, and nothing of others.
-pub async fn account_deletion<S: Store + ?Sized>(store: Arc<S>) {
-    let Setup {
-        store, a, alice, ..
-    } = setup(store).await;
-    let s = store.as_ref();
+pub async fn access_account_deletion_cascade(s: &dyn Store) {
+    let Setup { a, alice, .. } = setup(s).await;
     let p = property(a, "P", "P");
     s.insert_property(&p, &audit(a, AuditKind::AccessSetUp))
         .await
@@ -594,8 +512,8 @@ pub async fn account_deletion<S: Store + ?Sized>(store: Arc<S>) {
     s.add_member(a, g.id, alice, &audit(a, AuditKind::GroupChanged))
         .await
         .unwrap();
-    let mine = grant(a, Subject::Account(alice), p.id, T0);
-    let theirs = grant(a, Subject::Group(g.id), p.id, T0);
+    let mine = grant(a, Subject::Account(alice), p.id, t0());
+    let theirs = grant(a, Subject::Group(g.id), p.id, t0());
     for x in [&mine, &theirs] {
         s.insert_grant(x, &audit(a, AuditKind::GrantChanged))
             .await
@@ -608,26 +526,4 @@ pub async fn account_deletion<S: Store + ?Sized>(store: Arc<S>) {
     assert_eq!(s.grant(a, theirs.id).await.unwrap(), theirs);
     assert!(s.members(a, g.id).await.unwrap().is_empty());
     assert!(s.groups_of(a, alice).await.unwrap().is_empty());
-}
-
-/// Runs every check, each on a fresh store from `fresh`.
-pub async fn run_all<S, F, Fut>(fresh: F)
-where
-    S: Store + ?Sized,
-    F: Fn() -> Fut,
-    Fut: Future<Output = Arc<S>>,
-{
-    properties(fresh().await).await;
-    grants(fresh().await).await;
-    groups(fresh().await).await;
-    documents(fresh().await).await;
-    account_deletion(fresh().await).await;
-}
-
-#[cfg(test)]
-mod tests {
-    #[tokio::test]
-    async fn memory_store_conforms() {
-        super::run_all(|| async { std::sync::Arc::new(crate::memory::MemoryStore::new()) }).await;
-    }
 }
