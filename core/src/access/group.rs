@@ -72,6 +72,10 @@ impl From<StoreError> for GroupError {
     }
 }
 
+fn parent_text(parent: Option<GroupId>) -> String {
+    parent.map_or_else(|| "no parent".to_string(), |p| format!("group {p}"))
+}
+
 impl<S: ?Sized + AccessPorts> Access<S> {
     async fn check_parent(
         &self,
@@ -128,8 +132,10 @@ impl<S: ?Sized + AccessPorts> Access<S> {
             None,
             AuditKind::GroupChanged,
             &format!(
-                "created group {} ({}) under {:?}",
-                group.id, group.name, parent
+                "created group {} ({}) under {}",
+                group.id,
+                group.name,
+                parent_text(parent)
             ),
         )?;
         self.store
@@ -167,8 +173,10 @@ impl<S: ?Sized + AccessPorts> Access<S> {
             None,
             AuditKind::GroupChanged,
             &format!(
-                "updated group {} ({}) under {:?}",
-                group.id, group.name, group.parent
+                "updated group {} ({}) under {}",
+                group.id,
+                group.name,
+                parent_text(group.parent)
             ),
         )?;
         self.store
@@ -180,8 +188,7 @@ impl<S: ?Sized + AccessPorts> Access<S> {
             })?;
         if moved {
             // Members may have lost what the old ancestors granted.
-            let staff_ref = staff.clone();
-            self.cut_off_without_access(&staff_ref, Subject::Group(id), now)
+            self.cut_off_without_access(staff, Subject::Group(id), now)
                 .await?;
         }
         Ok(group)
