@@ -1847,3 +1847,80 @@ async fn hidden_and_unscoped_widgets_never_reach_the_host() {
     assert_eq!(fx.host.calls(), vec![HostCall::TenantBalance]);
     assert_eq!(dash.roles, [Role::Tenant].into());
 }
+
+#[tokio::test]
+async fn a_cycle_stored_behind_cores_back_cannot_hang_a_decision() {
+    let fx = Fx::new().await;
+    let alice = fx.account("alice").await;
+    let house = fx.property(PropertyKind::Lettings, "1 A St").await;
+    let a = fx
+        .access
+        .create_group(&fx.staff, "A", None, T0)
+        .await
+        .unwrap();
+    let b = fx
+        .access
+        .create_group(&fx.staff, "B", Some(a.id), T0)
+        .await
+        .unwrap();
+    fx.access
+        .add_member(&fx.staff, b.id, alice, T0)
+        .await
+        .unwrap();
+    fx.grant(Subject::Group(a.id), house.id, Role::Landlord, &[])
+        .await;
+    // Two racing moves could leave A under B and B under A; the store alone does not refuse it.
+    let looped = Group {
+        parent: Some(b.id),
+        ..a.clone()
+    };
+    fx.store
+        .update_group(
+            &looped,
+            &fx.event(fx.agency(), None, AuditKind::GroupChanged),
+        )
+        .await
+        .unwrap();
+    let p = fx.client(fx.agency(), alice).await;
+    let d = fx
+        .access
+        .authorize(&p, &Action::View, &Resource::Property(house.id), T0)
+        .await
+        .unwrap();
+    assert!(d.allowed);
+    assert_eq!(fx.access.portfolio(&p, T0).await.unwrap().len(), 1);
+    // And core still refuses to make it worse.
+    let c = fx
+        .access
+        .create_group(&fx.staff, "C", None, T0)
+        .await
+        .unwrap();
+    assert!(matches!(
+        fx.access
+            .update_group(
+                &fx.staff,
+                a.id,
+                GroupChanges {
+                    name: None,
+                    parent: Some(Some(b.id)),
+                },
+                T0
+            )
+            .await,
+        Err(GroupError::Cycle { .. })
+    ));
+    assert!(
+        fx.access
+            .update_group(
+                &fx.staff,
+                c.id,
+                GroupChanges {
+                    name: None,
+                    parent: Some(Some(a.id)),
+                },
+                T0
+            )
+            .await
+            .is_ok()
+    );
+}
