@@ -2,6 +2,7 @@
 
 use crate::error::{corrupt, map};
 use portico_core::StoreError;
+use portico_core::access::records::*;
 use portico_core::ids::*;
 use portico_core::model::*;
 use portico_core::secret::{PasswordHash, TokenHash};
@@ -219,5 +220,70 @@ pub(crate) fn page_limit(limit: u32) -> i64 {
     i64::from(match limit {
         0 => DEFAULT_LIMIT,
         l => l.min(MAX_LIMIT),
+    })
+}
+
+pub(crate) fn property(row: &PgRow) -> Result<Property, StoreError> {
+    let c = Cols(row);
+    Ok(Property {
+        id: PropertyId::from_uuid(c.uuid("id")?),
+        agency: AgencyId::from_uuid(c.uuid("agency")?),
+        host_ref: c.text("host_ref")?,
+        kind: c.tag("kind", PropertyKind::parse)?,
+        display_name: c.text("display_name")?,
+        manager: c.opt_text("manager")?.map(StaffRef),
+        negotiator: c.opt_text("negotiator")?.map(StaffRef),
+        valuer: c.opt_text("valuer")?.map(StaffRef),
+        created_at: c.time("created_at")?,
+        updated_at: c.time("updated_at")?,
+    })
+}
+
+pub(crate) fn grant(row: &PgRow) -> Result<Grant, StoreError> {
+    let c = Cols(row);
+    let subject = match (
+        c.get::<Option<Uuid>>("subject_account")?,
+        c.get::<Option<Uuid>>("subject_group")?,
+    ) {
+        (Some(a), None) => Subject::Account(AccountId::from_uuid(a)),
+        (None, Some(g)) => Subject::Group(GroupId::from_uuid(g)),
+        _ => return Err(corrupt("grant: not exactly one subject")),
+    };
+    Ok(Grant {
+        id: GrantId::from_uuid(c.uuid("id")?),
+        agency: AgencyId::from_uuid(c.uuid("agency")?),
+        subject,
+        property: PropertyId::from_uuid(c.uuid("property")?),
+        role: c.tag("role", Role::parse)?,
+        scopes: c.json("scopes")?,
+        buyer_names: c.tag("buyer_names", BuyerNameDisplay::parse)?,
+        valid_from: c.opt_time("valid_from")?,
+        valid_until: c.opt_time("valid_until")?,
+        created_at: c.time("created_at")?,
+        updated_at: c.time("updated_at")?,
+    })
+}
+
+pub(crate) fn group(row: &PgRow) -> Result<Group, StoreError> {
+    let c = Cols(row);
+    Ok(Group {
+        id: GroupId::from_uuid(c.uuid("id")?),
+        agency: AgencyId::from_uuid(c.uuid("agency")?),
+        name: c.text("name")?,
+        parent: c.get::<Option<Uuid>>("parent")?.map(GroupId::from_uuid),
+        created_at: c.time("created_at")?,
+    })
+}
+
+pub(crate) fn document(row: &PgRow) -> Result<SharedDocument, StoreError> {
+    let c = Cols(row);
+    Ok(SharedDocument {
+        id: DocumentId::from_uuid(c.uuid("id")?),
+        agency: AgencyId::from_uuid(c.uuid("agency")?),
+        property: PropertyId::from_uuid(c.uuid("property")?),
+        host_ref: c.text("host_ref")?,
+        category: c.tag("category", DocumentCategory::parse)?,
+        title: c.text("title")?,
+        shared_at: c.time("shared_at")?,
     })
 }

@@ -22,13 +22,13 @@ use uuid::Uuid;
 type Tx = Transaction<'static, Postgres>;
 
 /// An identifier as the `uuid` stored.
-trait Uid {
+pub(crate) trait Uid {
     fn uuid(&self) -> Uuid;
 }
 
 macro_rules! uid {
     ($($t:ty),*) => {
-        $(impl Uid for $t {
+        $(impl $crate::ports::Uid for $t {
             fn uuid(&self) -> Uuid {
                 self.as_uuid()
             }
@@ -39,6 +39,9 @@ macro_rules! uid {
 uid!(
     AgencyId, AccountId, LinkId, SessionId, CodeId, AuditId, OutboxId, ApiKeyId
 );
+
+// After `uid!`, which it uses.
+mod access;
 
 fn id<T: Uid>(x: T) -> Uuid {
     x.uuid()

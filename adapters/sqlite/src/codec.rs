@@ -2,6 +2,7 @@
 
 use crate::error::{corrupt, map};
 use portico_core::StoreError;
+use portico_core::access::records::*;
 use portico_core::ids::*;
 use portico_core::model::*;
 use portico_core::secret::{PasswordHash, TokenHash};
@@ -246,5 +247,78 @@ pub(crate) fn page_limit(limit: u32) -> i64 {
     i64::from(match limit {
         0 => DEFAULT_LIMIT,
         l => l.min(MAX_LIMIT),
+    })
+}
+
+/// Reads an identifier stored as text.
+pub(crate) fn parse_id<T: FromStr>(s: &str) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse::<T>().map_err(corrupt)
+}
+
+pub(crate) fn property(row: &SqliteRow) -> Result<Property, StoreError> {
+    let c = Cols(row);
+    Ok(Property {
+        id: c.parse("id")?,
+        agency: c.parse("agency")?,
+        host_ref: c.text("host_ref")?,
+        kind: c.tag("kind", PropertyKind::parse)?,
+        display_name: c.text("display_name")?,
+        manager: c.opt_text("manager")?.map(StaffRef),
+        negotiator: c.opt_text("negotiator")?.map(StaffRef),
+        valuer: c.opt_text("valuer")?.map(StaffRef),
+        created_at: c.time("created_at")?,
+        updated_at: c.time("updated_at")?,
+    })
+}
+
+pub(crate) fn grant(row: &SqliteRow) -> Result<Grant, StoreError> {
+    let c = Cols(row);
+    let subject = match (
+        c.opt_parse::<AccountId>("subject_account")?,
+        c.opt_parse::<GroupId>("subject_group")?,
+    ) {
+        (Some(a), None) => Subject::Account(a),
+        (None, Some(g)) => Subject::Group(g),
+        _ => return Err(corrupt("grant: not exactly one subject")),
+    };
+    Ok(Grant {
+        id: c.parse("id")?,
+        agency: c.parse("agency")?,
+        subject,
+        property: c.parse("property")?,
+        role: c.tag("role", Role::parse)?,
+        scopes: c.json("scopes")?,
+        buyer_names: c.tag("buyer_names", BuyerNameDisplay::parse)?,
+        valid_from: c.opt_time("valid_from")?,
+        valid_until: c.opt_time("valid_until")?,
+        created_at: c.time("created_at")?,
+        updated_at: c.time("updated_at")?,
+    })
+}
+
+pub(crate) fn group(row: &SqliteRow) -> Result<Group, StoreError> {
+    let c = Cols(row);
+    Ok(Group {
+        id: c.parse("id")?,
+        agency: c.parse("agency")?,
+        name: c.text("name")?,
+        parent: c.opt_parse::<GroupId>("parent")?,
+        created_at: c.time("created_at")?,
+    })
+}
+
+pub(crate) fn document(row: &SqliteRow) -> Result<SharedDocument, StoreError> {
+    let c = Cols(row);
+    Ok(SharedDocument {
+        id: c.parse("id")?,
+        agency: c.parse("agency")?,
+        property: c.parse("property")?,
+        host_ref: c.text("host_ref")?,
+        category: c.tag("category", DocumentCategory::parse)?,
+        title: c.text("title")?,
+        shared_at: c.time("shared_at")?,
     })
 }

@@ -10,11 +10,14 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 pub(crate) const TABLE: &str = "portico_migrations";
 
 /// Every migration, in order.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "identity",
-    include_str!("../migrations/0001_identity.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "identity",
+        include_str!("../migrations/0001_identity.sql"),
+    ),
+    (2, "access", include_str!("../migrations/0002_access.sql")),
+];
 
 /// Builds the migrator.
 fn migrator() -> Migrator {

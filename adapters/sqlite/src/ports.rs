@@ -16,6 +16,8 @@ use sqlx::sqlite::SqliteConnection;
 use sqlx::{Sqlite, Transaction};
 use time::OffsetDateTime;
 
+mod access;
+
 type Tx = Transaction<'static, Sqlite>;
 
 impl SqliteStore {
