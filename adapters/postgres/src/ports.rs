@@ -22,13 +22,13 @@ use uuid::Uuid;
 type Tx = Transaction<'static, Postgres>;
 
 /// An identifier as the `uuid` stored.
-trait Uid {
+pub(crate) trait Uid {
     fn uuid(&self) -> Uuid;
 }
 
 macro_rules! uid {
     ($($t:ty),*) => {
-        $(impl Uid for $t {
+        $(impl $crate::ports::Uid for $t {
             fn uuid(&self) -> Uuid {
                 self.as_uuid()
             }
