@@ -139,7 +139,7 @@ async fn seed(name: &'static str, store: Arc<dyn Store>) -> Fixture {
 fn sqlite_url() -> String {
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("portico-bench");
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("session-{}.db", std::process::id()));
+    let path = dir.join("session.db");
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }

@@ -50,6 +50,9 @@ impl SqliteStore {
     /// the file if missing, in WAL mode with foreign keys on, `synchronous = NORMAL` and a busy
     /// timeout, and applies the migrations.
     ///
+    /// `sqlite::memory:` gives a private in-memory database (for demos and tests) held by one
+    /// connection that is never closed: it lives as long as the store.
+    ///
     /// `Unavailable` if the file cannot be opened; `Other` if the URL is malformed or a
     /// migration fails.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
@@ -63,9 +66,17 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let pool = if in_memory {
+            // One connection: an in-memory database is private to it, and dies with the last.
+            pool.max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            pool.max_connections(8)
+        };
         Self::connect_with(options, pool).await
     }
 

@@ -113,9 +113,14 @@ async fn ensure_schema(url: &str) {
 
 /// Connection options into this run's schema, under an application name.
 pub fn options(url: &str, application: &str) -> PgConnectOptions {
+    options_in(url, application, schema())
+}
+
+/// Connection options into the schema given, under an application name.
+pub fn options_in(url: &str, application: &str, schema: &str) -> PgConnectOptions {
     PgConnectOptions::from_str(url)
         .unwrap()
-        .options([("search_path", schema())])
+        .options([("search_path", schema)])
         .application_name(application)
 }
 
@@ -133,4 +138,39 @@ pub async fn store_named(url: &str, application: &str) -> PostgresStore {
 /// A migrated store in this run's schema.
 pub async fn store(url: &str) -> PostgresStore {
     store_named(url, "portico_it").await
+}
+
+/// A migrated store in a schema of its own (for deployment-wide operations that must not meet
+/// other tests' records), with the schema's name to [`drop_schema`] afterwards.
+pub async fn isolated_store(url: &str, application: &str) -> (PostgresStore, String) {
+    // Named like a run's schema, so that a run's cleanup drops it if this test cannot.
+    let schema = unique(&format!("{}_own", schema()));
+    let mut conn = admin(url).await;
+    sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA \"{schema}\"")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let options = options_in(url, application, &schema);
+    let pool = PgPoolOptions::new()
+        .max_connections(5)
+        .acquire_timeout(Duration::from_secs(30));
+    let store = PostgresStore::connect_with(options, pool).await.unwrap();
+    (store, schema)
+}
+
+/// A second store (another pool, as another node) on an isolated schema.
+pub async fn store_in(url: &str, schema: &str, application: &str) -> PostgresStore {
+    let options = options_in(url, application, schema);
+    PostgresStore::connect_with(options, PgPoolOptions::new().max_connections(5))
+        .await
+        .unwrap()
+}
+
+/// Drops a schema made by [`isolated_store`].
+pub async fn drop_schema(url: &str, schema: &str) {
+    let mut conn = admin(url).await;
+    sqlx::query(AssertSqlSafe(format!("DROP SCHEMA \"{schema}\" CASCADE")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
 }

@@ -11,7 +11,7 @@ async fn host_pool_and_migrations_table_untouched() {
     let url = pg_url!();
     // A schema of its own, holding the host's sqlx migrations table and a table named like
     // one of ours would be without the prefix.
-    let host_schema = common::unique("portico_it_host");
+    let host_schema = common::unique(&format!("{}_host", common::schema()));
     let mut admin = common::admin(&url).await;
     for sql in [
         format!("CREATE SCHEMA {host_schema}"),
@@ -27,7 +27,7 @@ async fn host_pool_and_migrations_table_untouched() {
             .await
             .unwrap();
     }
-    let options = common::options(&url, "portico_it").options([("search_path", &host_schema)]);
+    let options = common::options_in(&url, "portico_it", &host_schema);
     let pool = PgPoolOptions::new()
         .max_connections(2)
         .connect_with(options)

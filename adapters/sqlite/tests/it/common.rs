@@ -13,7 +13,7 @@ fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("portico-sqlite-it")
 }
 
-/// Removes databases that earlier runs left, an hour old or more.
+/// Removes databases that earlier runs left, five minutes old or more.
 fn clean_old() {
     let Ok(entries) = std::fs::read_dir(dir()) else {
         return;
@@ -24,7 +24,7 @@ fn clean_old() {
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| SystemTime::now().duration_since(t).ok())
-            .is_some_and(|age| age > Duration::from_secs(3600));
+            .is_some_and(|age| age > Duration::from_secs(300));
         if old {
             let _ = std::fs::remove_file(entry.path());
         }

@@ -160,3 +160,62 @@ async fn session_ended_once_across_pools() {
     assert_eq!(store.session_by_hash(ag.id, &s.hash).await.unwrap(), None);
     assert!(!store.touch_session(ag.id, s.id, t(4), t(34)).await.unwrap());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn throttle_counts_every_failure_across_pools() {
+    let stores = stores().await;
+    let ag = new_agency(&*stores[0]).await;
+    let key = ThrottleKey::login("alice@example.com");
+    let mut tasks = Vec::new();
+    for i in 0..RACERS {
+        let s = pick(&stores, i);
+        let key = key.clone();
+        tasks.push(tokio::spawn(async move {
+            s.record_failure(ag.id, &key, t(1)).await.unwrap().failures
+        }));
+    }
+    let mut seen = Vec::new();
+    for task in tasks {
+        seen.push(task.await.unwrap());
+    }
+    seen.sort_unstable();
+    // Every caller saw a different count: no lost update.
+    assert_eq!(seen, (1..=RACERS as u32).collect::<Vec<_>>());
+    assert_eq!(
+        stores[1].throttle(ag.id, &key).await.unwrap().failures,
+        RACERS as u32
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mail_claimed_by_one_worker_across_pools() {
+    let stores = stores().await;
+    let ag = new_agency(&*stores[0]).await;
+    let mut queued = Vec::new();
+    for i in 0..60 {
+        let m = mail(ag.id, &format!("client{i}@example.com"), t(i));
+        stores[0].enqueue_mail(&m).await.unwrap();
+        queued.push(m.id);
+    }
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let s = pick(&stores, i);
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let batch = s.claim_mail(t(100), t(200), 5).await.unwrap();
+                if batch.is_empty() {
+                    return mine;
+                }
+                mine.extend(batch.into_iter().map(|m| m.id));
+            }
+        }));
+    }
+    let mut claimed = Vec::new();
+    for task in tasks {
+        claimed.extend(task.await.unwrap());
+    }
+    claimed.sort();
+    queued.sort();
+    assert_eq!(claimed, queued, "every message claimed exactly once");
+}

@@ -29,3 +29,12 @@ mod shared {
 
     portico_core::conformance_tests!(async { shared().await });
 }
+
+/// The suite again on `sqlite::memory:` (one connection, so concurrent calls queue).
+mod in_memory {
+    portico_core::conformance_tests!(async {
+        portico_sqlite::SqliteStore::connect("sqlite::memory:")
+            .await
+            .unwrap()
+    });
+}

@@ -137,3 +137,21 @@ async fn purge_keeps_the_audit_log() {
     assert_eq!(report.links, 1);
     assert_eq!(audit_log(&store, ag.id).await, before);
 }
+
+#[tokio::test]
+async fn in_memory_database() {
+    let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+    let ag = new_agency(&store).await;
+    let alice = new_account(&store, ag.id, "alice@example.com").await;
+    let s = start_session(&store, &alice, t(1)).await;
+    assert_eq!(
+        store.session_by_hash(ag.id, &s.hash).await.unwrap(),
+        Some(s)
+    );
+    // Another in-memory store is another database.
+    let other = SqliteStore::connect("sqlite::memory:").await.unwrap();
+    assert_eq!(
+        portico_core::store::AgencyStore::agency(&other, ag.id).await,
+        Err(portico_core::StoreError::NotFound)
+    );
+}
