@@ -3,6 +3,7 @@
 //! error mapping, schema).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod access;
 mod atomicity;
 mod common;
 mod concurrency;
