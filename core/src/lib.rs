@@ -17,6 +17,7 @@ pub mod ids;
 pub mod mail;
 pub mod memory;
 pub mod model;
+pub mod outbox;
 pub mod portal;
 pub mod random;
 pub mod secret;
@@ -25,6 +26,9 @@ pub mod token;
 
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
+
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use clock::Clock;
 pub use error::{HashError, MailError, RandomError, StoreError};

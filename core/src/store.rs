@@ -202,10 +202,11 @@ pub trait LinkStore: Send + Sync {
         at: OffsetDateTime,
         audit: &AuditEvent,
     ) -> Result<bool, StoreError>;
-    /// Uses a link and applies `change` in one transaction, only if the link is unused,
-    /// unrevoked and `change.at < expires_at` (checked in the same statement that marks it
-    /// used). `Ok(false)`, with nothing changed, when that guard fails: of N concurrent
-    /// redemptions exactly one gets `Ok(true)`.
+    /// Uses a link and applies `change` in one transaction, only if the link is of
+    /// `change.account` in `agency` (and `change.agency == agency`), unused, unrevoked and
+    /// `change.at < expires_at` (checked in the same statement that marks it used).
+    /// `Ok(false)`, with nothing changed, when that guard fails: of N concurrent redemptions
+    /// exactly one gets `Ok(true)`.
     async fn redeem_link(
         &self,
         agency: AgencyId,
@@ -274,15 +275,17 @@ pub trait CodeStore: Send + Sync {
         attempt_hash: &TokenHash,
         at: OffsetDateTime,
     ) -> Result<Option<EmailCode>, StoreError>;
-    /// Kills a code (too many tries).
+    /// Kills a code (too many tries). A code already used or revoked is left as it is.
+    /// `NotFound` if unknown.
     async fn revoke_code(
         &self,
         agency: AgencyId,
         id: CodeId,
         at: OffsetDateTime,
     ) -> Result<(), StoreError>;
-    /// Uses a code and applies `change` in one transaction, only if it is unused, unrevoked,
-    /// unexpired at `change.at` and has had at most `max_attempts` tries. `Ok(false)`, with
+    /// Uses a code and applies `change` in one transaction, only if it is of `change.account`
+    /// in `agency` (and `change.agency == agency`), unused, unrevoked, unexpired at
+    /// `change.at` and has had at most `max_attempts` tries. `Ok(false)`, with
     /// nothing changed, otherwise.
     async fn redeem_code(
         &self,
@@ -318,7 +321,8 @@ pub trait ThrottleStore: Send + Sync {
 pub trait AuditStore: Send + Sync {
     /// Appends one record. There is no update and no delete.
     async fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError>;
-    /// Reads records of an agency, newest first, filtered and paged.
+    /// Reads records of an agency, newest first, filtered and paged (`limit` 0 means 100;
+    /// at most 1,000).
     async fn audit(
         &self,
         agency: AgencyId,
@@ -331,9 +335,10 @@ pub trait AuditStore: Send + Sync {
 pub trait OutboxStore: Send + Sync {
     /// Queues a message on its own (notices that carry no token).
     async fn enqueue_mail(&self, message: &OutboxMessage) -> Result<(), StoreError>;
-    /// Claims up to `limit` messages due at `now` (queued, or sending with an expired lease):
-    /// marks them `Sending`, counts an attempt and sets `next_attempt_at = lease_until`, so no
-    /// other worker takes them meanwhile. *Deployment-wide.*
+    /// Claims up to `limit` messages due at `now` (queued, or sending with an expired lease),
+    /// oldest (by `created_at`) first: marks them `Sending`, counts an attempt and sets
+    /// `next_attempt_at = lease_until`, so no other worker takes them meanwhile.
+    /// *Deployment-wide.*
     async fn claim_mail(
         &self,
         now: OffsetDateTime,
@@ -341,13 +346,14 @@ pub trait OutboxStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<OutboxMessage>, StoreError>;
     /// Marks a message sent and replaces its content by `redacted` (no secret is kept).
+    /// `NotFound` if unknown.
     async fn mail_sent(
         &self,
         id: OutboxId,
         at: OffsetDateTime,
         redacted: &MailContent,
     ) -> Result<(), StoreError>;
-    /// Puts a message back in the queue for a later try.
+    /// Puts a message back in the queue for a later try. `NotFound` if unknown.
     async fn mail_retry(
         &self,
         id: OutboxId,
@@ -355,6 +361,7 @@ pub trait OutboxStore: Send + Sync {
         error: &str,
     ) -> Result<(), StoreError>;
     /// Marks a message failed for good, keeping it for staff, content redacted.
+    /// `NotFound` if unknown.
     async fn mail_failed(
         &self,
         id: OutboxId,

@@ -28,6 +28,7 @@ impl Random for OsRandom {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -2,3 +2,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod flows;
+mod memory;
+mod memory_conformance;
+mod shared_store_conformance;
