@@ -8,6 +8,9 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum ConfigError {
+    /// No configuration was given to the builder.
+    #[error("an HttpConfig is required")]
+    Missing,
     /// The CSRF secret is shorter than 32 bytes.
     #[error("the CSRF secret must be at least 32 bytes")]
     WeakCsrfSecret,

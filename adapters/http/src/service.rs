@@ -80,7 +80,7 @@ impl PorticoServiceBuilder {
 
     /// Builds the service: checks the configuration and loads the page templates.
     pub fn build(self) -> Result<PorticoService, ConfigError> {
-        let config = self.config.ok_or(ConfigError::WeakCsrfSecret)?;
+        let config = self.config.ok_or(ConfigError::Missing)?;
         config.validate()?;
         pages::check_templates().map_err(ConfigError::Templates)?;
         let csp = format!(
