@@ -83,3 +83,19 @@ id_type!(
     /// An admin API key of an agency.
     ApiKeyId
 );
+id_type!(
+    /// A property as the portal knows it (a reference to the CRM's record plus portal settings).
+    PropertyId
+);
+id_type!(
+    /// A grant: a subject's access to one property.
+    GrantId
+);
+id_type!(
+    /// A client group (groups may sit in parent groups).
+    GroupId
+);
+id_type!(
+    /// A CRM document shared into the portal.
+    DocumentId
+);

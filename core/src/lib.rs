@@ -9,9 +9,12 @@
 //! SMTP or HTTP, and never reads the system clock.
 #![warn(missing_docs)]
 
+pub mod access;
+pub mod access_store;
 pub mod clock;
 pub mod error;
 pub mod hash;
+pub mod host;
 pub mod idm;
 pub mod ids;
 pub mod mail;
@@ -23,6 +26,7 @@ pub mod random;
 pub mod secret;
 pub mod store;
 pub mod token;
+pub mod widget;
 
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
@@ -30,6 +34,8 @@ pub mod testing;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
+pub use access::Access;
+pub use access_store::{DocumentStore, GrantStore, GroupStore, PropertyStore};
 pub use clock::Clock;
 pub use error::{HashError, MailError, RandomError, StoreError};
 pub use ids::*;

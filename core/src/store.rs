@@ -431,6 +431,10 @@ pub trait Store:
     + OutboxStore
     + ApiKeyStore
     + Housekeeping
+    + crate::access_store::PropertyStore
+    + crate::access_store::GrantStore
+    + crate::access_store::GroupStore
+    + crate::access_store::DocumentStore
 {
 }
 
@@ -445,5 +449,9 @@ impl<T> Store for T where
         + OutboxStore
         + ApiKeyStore
         + Housekeeping
+        + crate::access_store::PropertyStore
+        + crate::access_store::GrantStore
+        + crate::access_store::GroupStore
+        + crate::access_store::DocumentStore
 {
 }

@@ -42,6 +42,7 @@
 
 pub mod fixtures;
 
+mod access;
 mod accounts;
 mod agencies;
 mod api_keys;
@@ -55,6 +56,7 @@ mod outbox;
 mod sessions;
 mod throttle;
 
+pub use access::*;
 pub use accounts::*;
 pub use agencies::*;
 pub use api_keys::*;
@@ -162,6 +164,11 @@ macro_rules! conformance_tests {
                 isolation_codes,
                 isolation_throttle_audit_outbox,
                 isolation_api_keys,
+                access_properties,
+                access_grants,
+                access_groups,
+                access_documents,
+                access_account_deletion_cascade,
             ]
             by_arc: [
                 link_concurrent_redeem,

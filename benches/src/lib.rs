@@ -1,0 +1,1 @@
+//! Benchmarks of Portico live in `benches/`; this crate has no code of its own.
