@@ -38,6 +38,7 @@ mod bootstrap;
 mod config;
 mod error;
 mod extract;
+pub mod host_data;
 pub mod openapi;
 mod pages;
 mod ratelimit;
@@ -46,6 +47,7 @@ mod service;
 
 pub use bootstrap::{BootstrapError, Bootstrapped, bootstrap_agency};
 pub use config::{ConfigError, CsrfSecret, HttpConfig, RateLimit, RateLimits, TrustedProxy};
+pub use host_data::{HostClientConfig, HostClientError, HttpHostData};
 pub use service::{ClientAddress, PorticoService, PorticoServiceBuilder, ResponseBody};
 
 /// The error type a boxed body may carry.

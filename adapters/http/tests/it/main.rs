@@ -7,6 +7,7 @@ mod admin;
 mod api;
 mod checklist;
 mod harness;
+mod host_data;
 mod openapi;
 mod pages;
 mod socket;
