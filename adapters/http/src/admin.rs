@@ -27,10 +27,10 @@ use time::format_description::well_known::Rfc3339;
 type ApiResult = Result<Response, ApiFailure>;
 
 /// Who calls: the key (naming the agency), the actor for the audit, the request context.
-struct Caller {
-    key: ApiKey,
-    actor: Actor,
-    ctx: RequestContext,
+pub(crate) struct Caller {
+    pub key: ApiKey,
+    pub actor: Actor,
+    pub ctx: RequestContext,
 }
 
 /// Longest staff name kept from `X-Portico-Staff`.
@@ -79,7 +79,7 @@ async fn caller(
 }
 
 /// Authenticates, then reads and parses the JSON body.
-async fn caller_and_body<T: DeserializeOwned>(
+pub(crate) async fn caller_and_body<T: DeserializeOwned>(
     st: &AppState,
     req: Request,
 ) -> Result<(Caller, T), Failure> {
@@ -89,19 +89,19 @@ async fn caller_and_body<T: DeserializeOwned>(
     Ok((c, parse_json(&bytes)?))
 }
 
-async fn caller_only(st: &AppState, parts: &Parts) -> Result<Caller, Failure> {
+pub(crate) async fn caller_only(st: &AppState, parts: &Parts) -> Result<Caller, Failure> {
     caller(st, &parts.headers, &parts.extensions).await
 }
 
-fn ok(status: StatusCode, v: Value) -> Response {
+pub(crate) fn ok(status: StatusCode, v: Value) -> Response {
     crate::error::json_response(status, &v)
 }
 
-fn no_content() -> Response {
+pub(crate) fn no_content() -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
-fn id<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, Failure> {
+pub(crate) fn id<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, Failure> {
     s.parse::<T>().map_err(|_| {
         Failure::new(
             StatusCode::NOT_FOUND,

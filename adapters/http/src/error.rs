@@ -411,3 +411,114 @@ pub(crate) fn json_response(status: StatusCode, v: &serde_json::Value) -> Respon
     );
     r
 }
+
+// ---------------------------------------------------------------------------------------------
+// access (issue 3)
+
+use portico_core::access::AccessError;
+use portico_core::access::grant::GrantError;
+use portico_core::access::group::GroupError;
+use portico_core::access::preview::PreviewError;
+use portico_core::host::HostError;
+
+fn store_failure(e: StoreError) -> Failure {
+    Failure::internal(&Internal::Store(e))
+}
+
+fn random_failure(e: portico_core::RandomError) -> Failure {
+    Failure::internal(&Internal::Random(e))
+}
+
+impl From<AccessError> for Failure {
+    fn from(e: AccessError) -> Self {
+        match e {
+            AccessError::NotFound => Failure::not_found(),
+            AccessError::Denied(reason) => {
+                tracing::info!(reason = ?reason, "access denied");
+                Failure::new(
+                    StatusCode::FORBIDDEN,
+                    "access_denied",
+                    "You do not have access to this.",
+                )
+            }
+            AccessError::ReadOnly => Failure::read_only(),
+            AccessError::Invalid { field, reason } => {
+                Failure::unprocessable("invalid_field", format!("`{field}` is not valid: {reason}"))
+            }
+            AccessError::Conflict(_) => {
+                Failure::conflict("conflict", "This conflicts with an existing record.")
+            }
+            AccessError::Host(HostError::NotFound) => Failure::not_found(),
+            AccessError::Host(h) => {
+                tracing::warn!(error = %h, "host data unavailable");
+                let mut f = Failure::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "host_unavailable",
+                    "This information cannot be fetched right now. Please try again later.",
+                );
+                f.retry_after = Some(30);
+                f
+            }
+            AccessError::Store(s) => store_failure(s),
+            AccessError::Random(r) => random_failure(r),
+            _ => unknown(),
+        }
+    }
+}
+
+impl From<GrantError> for Failure {
+    fn from(e: GrantError) -> Self {
+        let m = e.to_string();
+        match e {
+            GrantError::NotFound => Failure::new(StatusCode::NOT_FOUND, "grant_not_found", m),
+            GrantError::PropertyNotFound => {
+                Failure::new(StatusCode::NOT_FOUND, "property_not_found", m)
+            }
+            GrantError::SubjectNotFound => {
+                Failure::new(StatusCode::NOT_FOUND, "subject_not_found", m)
+            }
+            GrantError::UnknownWidget(_) => Failure::unprocessable("unknown_widget", m),
+            GrantError::EmptyWindow => Failure::unprocessable("empty_window", m),
+            GrantError::Store(s) => store_failure(s),
+            GrantError::Random(r) => random_failure(r),
+            _ => unknown(),
+        }
+    }
+}
+
+impl From<GroupError> for Failure {
+    fn from(e: GroupError) -> Self {
+        let m = e.to_string();
+        match e {
+            GroupError::NotFound => Failure::new(StatusCode::NOT_FOUND, "group_not_found", m),
+            GroupError::ParentNotFound => {
+                Failure::new(StatusCode::NOT_FOUND, "parent_not_found", m)
+            }
+            GroupError::AccountNotFound => {
+                Failure::new(StatusCode::NOT_FOUND, "account_not_found", m)
+            }
+            GroupError::Cycle { .. } => Failure::conflict("group_cycle", m),
+            GroupError::HasSubgroups => Failure::conflict("group_has_subgroups", m),
+            GroupError::NameTaken => Failure::conflict("group_name_taken", m),
+            GroupError::InvalidName => Failure::unprocessable("invalid_name", m),
+            GroupError::Store(s) => store_failure(s),
+            GroupError::Random(r) => random_failure(r),
+            _ => unknown(),
+        }
+    }
+}
+
+impl From<PreviewError> for Failure {
+    fn from(e: PreviewError) -> Self {
+        let m = e.to_string();
+        match e {
+            PreviewError::AccountNotFound => {
+                Failure::new(StatusCode::NOT_FOUND, "account_not_found", m)
+            }
+            PreviewError::AccountDisabled => Failure::conflict("account_disabled", m),
+            PreviewError::Store(s) => store_failure(s),
+            PreviewError::Random(r) => random_failure(r),
+            _ => unknown(),
+        }
+    }
+}

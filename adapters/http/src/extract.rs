@@ -20,6 +20,9 @@ use std::sync::Arc;
 /// What every handler shares.
 pub(crate) struct AppState {
     pub portal: Portal,
+    /// Properties, grants, dashboards and documents (issue 3); `None` for an identity-only
+    /// deployment, whose portfolio routes then answer 404.
+    pub access: Option<portico_core::Access>,
     pub config: HttpConfig,
     pub cookies: Cookies,
 }
@@ -27,6 +30,17 @@ pub(crate) struct AppState {
 pub(crate) type Shared = Arc<AppState>;
 
 impl AppState {
+    /// The access service, or 404 when the deployment has none.
+    pub(crate) fn access(&self) -> Result<&portico_core::Access, Failure> {
+        self.access.as_ref().ok_or_else(|| {
+            Failure::new(
+                StatusCode::NOT_FOUND,
+                "not_enabled",
+                "Properties are not enabled on this deployment.",
+            )
+        })
+    }
+
     pub(crate) fn now(&self) -> time::OffsetDateTime {
         self.portal.clock().now()
     }

@@ -303,7 +303,27 @@ fn dates_in(v: &mut Value) {
     }
 }
 
-fn parse_date(s: &str) -> Option<time::Date> {
+/// The other way: core's serde form of a date becomes `YYYY-MM-DD` (client JSON and pages).
+pub(crate) fn iso_dates(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                if DATE_FIELDS.contains(&k.as_str())
+                    && x.is_array()
+                    && let Ok(d) = serde_json::from_value::<time::Date>(x.clone())
+                {
+                    *x = Value::String(date_text(d));
+                } else {
+                    iso_dates(x);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(iso_dates),
+        _ => {}
+    }
+}
+
+pub(crate) fn parse_date(s: &str) -> Option<time::Date> {
     let f = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(s, &f).ok()
 }

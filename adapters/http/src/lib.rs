@@ -33,6 +33,7 @@
 #![warn(missing_docs)]
 
 mod admin;
+mod admin_access;
 mod api;
 mod bootstrap;
 mod config;
@@ -41,6 +42,7 @@ mod extract;
 pub mod host_data;
 pub mod openapi;
 mod pages;
+mod portfolio;
 mod ratelimit;
 mod security;
 mod service;

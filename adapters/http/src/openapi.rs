@@ -41,6 +41,7 @@ const fn r(method: &'static str, path: &'static str, auth: Auth, summary: &'stat
 use Auth::*;
 
 /// Every route of the service.
+#[rustfmt::skip]
 pub const ROUTES: &[Route] = &[
     // pages
     r("GET", "/p/{slug}", Public, "redirects to the portal home"),
@@ -242,6 +243,12 @@ pub const ROUTES: &[Route] = &[
         Public,
         "checks a code; signs in",
     ),
+    r("GET", "/api/v1/{slug}/properties", Session, "the portfolio: properties the client may see"),
+    r("GET", "/api/v1/{slug}/properties/{id}", Session, "a property's dashboard"),
+    r("GET", "/api/v1/{slug}/properties/{id}/widgets/{widget}", Session, "one widget"),
+    r("GET", "/api/v1/{slug}/properties/{id}/statement", Session, "a statement for ?from=&to="),
+    r("GET", "/api/v1/{slug}/properties/{id}/documents", Session, "shared documents of a property"),
+    r("GET", "/api/v1/{slug}/documents/{id}", Session, "downloads a shared document"),
     // admin API
     r(
         "GET",
@@ -358,6 +365,34 @@ pub const ROUTES: &[Route] = &[
         ApiKey,
         "mail outbox status (?status, offset, limit)",
     ),
+    // issue 3: portfolio pages
+    r("GET", "/p/{slug}/preview", Public, "staff preview: ?token= becomes the cookie; then the portal"),
+    r("GET", "/p/{slug}/properties/{id}", Session, "property dashboard with its widgets"),
+    r("GET", "/p/{slug}/properties/{id}/statement", Session, "a statement for ?from=&to="),
+    r("GET", "/p/{slug}/documents/{id}", Session, "downloads a shared document"),
+    // issue 3: admin
+    r("POST", "/admin/v1/properties", ApiKey, "creates or updates a property (by host_ref)"),
+    r("GET", "/admin/v1/properties/{id}", ApiKey, "one property"),
+    r("DELETE", "/admin/v1/properties/{id}", ApiKey, "removes a property from the portal"),
+    r("PUT", "/admin/v1/visibility", ApiKey, "widgets and property kinds hidden for every client"),
+    r("GET", "/admin/v1/properties/{id}/grants", ApiKey, "grants on a property"),
+    r("GET", "/admin/v1/properties/{id}/documents", ApiKey, "documents shared from a property"),
+    r("POST", "/admin/v1/properties/{id}/documents", ApiKey, "shares a CRM file into the portal"),
+    r("DELETE", "/admin/v1/documents/{id}", ApiKey, "unshares a document (the CRM file stays)"),
+    r("POST", "/admin/v1/grants", ApiKey, "grants a subject access to a property"),
+    r("GET", "/admin/v1/grants/{id}", ApiKey, "one grant"),
+    r("PATCH", "/admin/v1/grants/{id}", ApiKey, "changes role, scopes, buyer names, validity"),
+    r("DELETE", "/admin/v1/grants/{id}", ApiKey, "revokes a grant (sessions end if it was the last)"),
+    r("GET", "/admin/v1/accounts/{id}/grants", ApiKey, "grants held by an account"),
+    r("POST", "/admin/v1/accounts/{id}/preview", ApiKey, "opens a read-only preview; returns its link"),
+    r("GET", "/admin/v1/groups", ApiKey, "client groups"),
+    r("POST", "/admin/v1/groups", ApiKey, "creates a group (optionally under a parent)"),
+    r("PATCH", "/admin/v1/groups/{id}", ApiKey, "renames or moves a group"),
+    r("DELETE", "/admin/v1/groups/{id}", ApiKey, "deletes a group without subgroups"),
+    r("GET", "/admin/v1/groups/{id}/grants", ApiKey, "grants held by a group"),
+    r("GET", "/admin/v1/groups/{id}/members", ApiKey, "a group's members"),
+    r("PUT", "/admin/v1/groups/{id}/members/{account}", ApiKey, "adds an account to a group"),
+    r("DELETE", "/admin/v1/groups/{id}/members/{account}", ApiKey, "removes an account from a group"),
 ];
 
 /// The OpenAPI 3.1 document (JSON) of the client and admin APIs.

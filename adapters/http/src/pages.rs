@@ -52,15 +52,57 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("home.html", include_str!("../templates/home.html")),
     ("account.html", include_str!("../templates/account.html")),
+    (
+        "portfolio.html",
+        include_str!("../templates/portfolio.html"),
+    ),
+    (
+        "dashboard.html",
+        include_str!("../templates/dashboard.html"),
+    ),
+    (
+        "statement.html",
+        include_str!("../templates/statement.html"),
+    ),
 ];
 
 static ENV: LazyLock<Result<Environment<'static>, String>> = LazyLock::new(|| {
     let mut env = Environment::new();
+    env.add_filter("money", money);
+    env.add_filter("label", label);
     for (name, source) in TEMPLATES {
         env.add_template(name, source).map_err(|e| e.to_string())?;
     }
     Ok(env)
 });
+
+/// `{"minor": 95000, "currency": "GBP"}` → `GBP 950.00` (two decimals: the common case;
+/// the currency code is always shown).
+fn money(v: Value) -> String {
+    let minor = v
+        .get_attr("minor")
+        .ok()
+        .and_then(|m| i64::try_from(m).ok())
+        .unwrap_or(0);
+    let currency = v
+        .get_attr("currency")
+        .ok()
+        .map(|c| c.to_string())
+        .unwrap_or_default();
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    format!("{currency} {sign}{}.{:02}", abs / 100, abs % 100)
+}
+
+/// `due_to_owner` → `Due to owner`.
+fn label(s: String) -> String {
+    let t = s.replace('_', " ");
+    let mut c = t.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => t,
+    }
+}
 
 /// Loads the templates (at build time of the service, so a broken one fails early).
 pub(crate) fn check_templates() -> Result<(), String> {
@@ -87,7 +129,7 @@ fn html(status: StatusCode, body: String) -> Response {
     r
 }
 
-fn render(status: StatusCode, name: &str, ctx: Value) -> Response {
+pub(crate) fn render(status: StatusCode, name: &str, ctx: Value) -> Response {
     let out = match ENV.as_ref() {
         Ok(env) => env.get_template(name).and_then(|t| t.render(ctx)),
         Err(e) => {
@@ -178,7 +220,7 @@ pub(crate) fn failure_page(f: &Failure, agency: Option<&Agency>) -> Response {
 }
 
 /// A failure rendered as a page of its agency.
-pub(crate) struct PageFailure(Failure, Option<Box<Agency>>);
+pub(crate) struct PageFailure(pub Failure, pub Option<Box<Agency>>);
 
 impl From<Failure> for PageFailure {
     fn from(f: Failure) -> Self {
@@ -192,7 +234,7 @@ impl IntoResponse for PageFailure {
     }
 }
 
-trait InAgency<T> {
+pub(crate) trait InAgency<T> {
     fn page(self, agency: &Agency) -> Result<T, PageFailure>;
 }
 
@@ -202,7 +244,7 @@ impl<T, E: Into<Failure>> InAgency<T> for Result<T, E> {
     }
 }
 
-type PageResult = Result<Response, PageFailure>;
+pub(crate) type PageResult = Result<Response, PageFailure>;
 
 /// The page routes.
 pub(crate) fn routes() -> Router<Shared> {
@@ -233,7 +275,7 @@ pub(crate) fn routes() -> Router<Shared> {
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-fn see_other(location: &str) -> Response {
+pub(crate) fn see_other(location: &str) -> Response {
     let mut r = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(location) {
         r.headers_mut().insert(header::LOCATION, v);
@@ -241,13 +283,13 @@ fn see_other(location: &str) -> Response {
     r
 }
 
-fn add_cookie(r: &mut Response, v: Option<HeaderValue>) {
+pub(crate) fn add_cookie(r: &mut Response, v: Option<HeaderValue>) {
     if let Some(v) = v {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
 }
 
-fn notice_text(code: Option<&str>) -> Option<&'static str> {
+pub(crate) fn notice_text(code: Option<&str>) -> Option<&'static str> {
     Some(match code? {
         "signed_out" => "You have signed out.",
         "password_reset" => {
@@ -264,13 +306,13 @@ fn notice_text(code: Option<&str>) -> Option<&'static str> {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct PageQuery {
-    token: Option<String>,
-    next: Option<String>,
-    notice: Option<String>,
+pub(crate) struct PageQuery {
+    pub token: Option<String>,
+    pub next: Option<String>,
+    pub notice: Option<String>,
 }
 
-fn query(req: &Request) -> PageQuery {
+pub(crate) fn query(req: &Request) -> PageQuery {
     req.uri()
         .query()
         .and_then(|q| serde_urlencoded::from_str(q).ok())
@@ -363,7 +405,7 @@ async fn session_post(
     Ok((principal, raw, parts.headers, parts.extensions, bytes))
 }
 
-fn session_cookie(st: &AppState, agency: &Agency, token: &str) -> Option<HeaderValue> {
+pub(crate) fn session_cookie(st: &AppState, agency: &Agency, token: &str) -> Option<HeaderValue> {
     st.cookies.set(
         &st.cookies.session_name(&agency.slug),
         token,
@@ -373,7 +415,7 @@ fn session_cookie(st: &AppState, agency: &Agency, token: &str) -> Option<HeaderV
 }
 
 /// The headers of a page reached with a token (checklist 18).
-fn token_page_headers(r: &mut Response) {
+pub(crate) fn token_page_headers(r: &mut Response) {
     r.headers_mut().insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
@@ -425,12 +467,15 @@ async fn home(State(st): State<Shared>, Params(slug): Params<String>, req: Reque
         Err(f) if f.status == StatusCode::UNAUTHORIZED => return Ok(see_other("sign-in")),
         Err(f) => return Err(PageFailure(f, Some(Box::new(agency)))),
     };
+    let q = query(&req);
+    if st.access.is_some() {
+        return crate::portfolio::home(&st, &agency, &principal, &raw, q.notice.as_deref()).await;
+    }
     let account = st
         .portal
         .account(agency.id, principal.account)
         .await
         .page(&agency)?;
-    let q = query(&req);
     Ok(render(
         StatusCode::OK,
         "home.html",
@@ -446,7 +491,7 @@ async fn home(State(st): State<Shared>, Params(slug): Params<String>, req: Reque
     ))
 }
 
-fn fmt_time(t: time::OffsetDateTime) -> String {
+pub(crate) fn fmt_time(t: time::OffsetDateTime) -> String {
     let f =
         time::macros::format_description!("[day] [month repr:short] [year], [hour]:[minute] UTC");
     t.format(&f).unwrap_or_default()

@@ -6,7 +6,7 @@ use crate::error::Failure;
 use crate::extract::AppState;
 use crate::ratelimit::{Class, Limiters};
 use crate::security::Cookies;
-use crate::{BoxError, admin, api, pages};
+use crate::{BoxError, admin, admin_access, api, pages, portfolio};
 use axum::Router;
 use bytes::{Buf, Bytes};
 use futures::FutureExt;
@@ -58,6 +58,7 @@ impl std::fmt::Debug for PorticoService {
 #[derive(Debug)]
 pub struct PorticoServiceBuilder {
     portal: Portal,
+    access: Option<portico_core::Access>,
     config: Option<HttpConfig>,
 }
 
@@ -66,6 +67,7 @@ impl PorticoService {
     pub fn builder(portal: Portal) -> PorticoServiceBuilder {
         PorticoServiceBuilder {
             portal,
+            access: None,
             config: None,
         }
     }
@@ -75,6 +77,13 @@ impl PorticoServiceBuilder {
     /// Sets the HTTP configuration.
     pub fn config(mut self, config: HttpConfig) -> Self {
         self.config = Some(config);
+        self
+    }
+
+    /// Adds the access service (properties, grants, groups, dashboards, documents, staff
+    /// preview). Without it the portfolio routes answer 404 and the home page is a welcome.
+    pub fn access(mut self, access: portico_core::Access) -> Self {
+        self.access = Some(access);
         self
     }
 
@@ -92,12 +101,15 @@ impl PorticoServiceBuilder {
         let state = Arc::new(AppState {
             cookies: Cookies::new(&config),
             portal: self.portal,
+            access: self.access,
             config,
         });
         let router = Router::new()
             .merge(pages::routes())
             .merge(api::routes())
             .merge(admin::routes())
+            .merge(portfolio::routes())
+            .merge(admin_access::routes())
             .fallback(fallback)
             .with_state(state.clone());
         Ok(PorticoService {

@@ -61,6 +61,17 @@ add("POST", "/api/v1/{slug}/confirm-email", op("Confirm a new email address with
 add("POST", "/api/v1/{slug}/code/request", op("Email a sign-in code; the attempt handle is set in a cookie", C, {"202": ok("Accepted (same answer for unknown addresses)", obj({"status": S, "expires_at": DT}))}, [slug], obj({"email": S}), none, common_client))
 add("POST", "/api/v1/{slug}/code/verify", op("Check the code of this browser's attempt; signs in", C, {"200": signed, "401": err("Wrong or expired code")}, [slug], obj({"code": S}), none, common_client))
 
+widgetp = {"name": "widget", "in": "path", "required": True, "schema": S}
+accountp = {"name": "account", "in": "path", "required": True, "schema": UUID}
+period_q = [{"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}}, {"name": "to", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}}]
+binary = {"description": "The document, as an attachment", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+add("GET", "/api/v1/{slug}/properties", op("The portfolio: properties the client may see", C, {"200": ok("Properties", obj({"properties": {"type": "array", "items": ref("PortfolioEntry")}})), "401": err("Not signed in")}, [slug], None, cookie, common_client))
+add("GET", "/api/v1/{slug}/properties/{id}", op("A property's dashboard: its widgets, each ready or unavailable", C, {"200": ok("Dashboard", ref("Dashboard")), "401": err("Not signed in")}, [slug, idp], None, cookie, common_client))
+add("GET", "/api/v1/{slug}/properties/{id}/widgets/{widget}", op("One widget of the dashboard", C, {"200": ok("Widget", ref("WidgetView")), "401": err("Not signed in")}, [slug, idp, widgetp], None, cookie, common_client))
+add("GET", "/api/v1/{slug}/properties/{id}/statement", op("A property statement for a period, generated now by the CRM", C, {"200": ok("Statement", {"type": "object"}), "401": err("Not signed in")}, [slug, idp] + period_q, None, cookie, common_client))
+add("GET", "/api/v1/{slug}/properties/{id}/documents", op("Documents shared from a property that the client may read", C, {"200": ok("Documents", obj({"documents": {"type": "array", "items": ref("DocumentSummary")}})), "401": err("Not signed in")}, [slug, idp], None, cookie, common_client))
+add("GET", "/api/v1/{slug}/documents/{id}", op("Download a shared document", C, {"200": binary, "401": err("Not signed in")}, [slug, idp], None, cookie, common_client))
+
 A = "admin"
 add("GET", "/admin/v1/agency", op("The key's agency", A, {"200": ok("The agency", ref("Agency"))}, (), None, key, common_admin))
 add("PUT", "/admin/v1/agency", op("Replace the agency's name and settings", A, {"200": ok("The agency", ref("Agency"))}, (), obj({"name": S, "settings": ref("AgencySettings")}), key, common_admin))
@@ -83,6 +94,29 @@ add("POST", "/admin/v1/api-keys/{id}/rotate", op("Rotate: a new key with the sam
 add("GET", "/admin/v1/audit", op("The audit log, newest first", A, {"200": ok("Events", obj({"events": {"type": "array", "items": ref("AuditEvent")}, "offset": {"type": "integer"}, "limit": {"type": "integer"}}))}, [q("account", UUID, "Only events about this account."), q("kind", S, "Only events of this kind (e.g. signin.failed)."), q("from", DT, "At or after."), q("until", DT, "Before.")] + paging, None, key, common_admin))
 add("GET", "/admin/v1/outbox", op("Mail outbox status (never the content)", A, {"200": ok("Messages", obj({"messages": {"type": "array", "items": ref("OutboxMessage")}, "offset": {"type": "integer"}, "limit": {"type": "integer"}}))}, [q("status", {"type": "string", "enum": ["queued", "sending", "sent", "failed"]}, "Only this status.")] + paging, None, key, common_admin))
 
+add("POST", "/admin/v1/properties", op("Create or update a property (by host_ref)", A, {"200": ok("The property", obj({"property": ref("Property")}))}, (), ref("PropertySpec"), key, common_admin))
+add("GET", "/admin/v1/properties/{id}", op("One property", A, {"200": ok("The property", obj({"property": ref("Property")}))}, [idp], None, key, common_admin))
+add("DELETE", "/admin/v1/properties/{id}", op("Remove a property from the portal (its grants and shares go with it)", A, {"204": ok("Removed")}, [idp], None, key, common_admin))
+add("PUT", "/admin/v1/visibility", op("Widgets and property kinds hidden for every client of the agency", A, {"204": ok("Set")}, (), obj({"hidden_widgets": {"type": "array", "items": S}, "hide_lettings": {"type": "boolean"}, "hide_sales": {"type": "boolean"}}, []), key, common_admin))
+add("GET", "/admin/v1/properties/{id}/grants", op("Grants on a property", A, {"200": ok("Grants", obj({"grants": {"type": "array", "items": ref("Grant")}}))}, [idp], None, key, common_admin))
+add("GET", "/admin/v1/properties/{id}/documents", op("Documents shared from a property", A, {"200": ok("Documents", obj({"documents": {"type": "array", "items": ref("SharedDocument")}}))}, [idp], None, key, common_admin))
+add("POST", "/admin/v1/properties/{id}/documents", op("Share a CRM file into the portal", A, {"201": ok("Shared", obj({"document": ref("SharedDocument")}))}, [idp], obj({"host_ref": S, "category": {"type": "string", "enum": ["statement", "certificate", "inspection", "tenancy", "general"]}, "title": S}), key, common_admin))
+add("DELETE", "/admin/v1/documents/{id}", op("Unshare a document (the CRM's file is untouched)", A, {"204": ok("Unshared")}, [idp], None, key, common_admin))
+add("POST", "/admin/v1/grants", op("Grant a subject (account or group) access to a property", A, {"201": ok("The grant", obj({"grant": ref("Grant")})), "409": err("Conflict")}, (), ref("GrantSpec"), key, common_admin))
+add("GET", "/admin/v1/grants/{id}", op("One grant", A, {"200": ok("The grant", obj({"grant": ref("Grant")}))}, [idp], None, key, common_admin))
+add("PATCH", "/admin/v1/grants/{id}", op("Change a grant's role, scopes, buyer-name display or validity", A, {"200": ok("The grant", obj({"grant": ref("Grant")}))}, [idp], {"type": "object"}, key, common_admin))
+add("DELETE", "/admin/v1/grants/{id}", op("Revoke a grant; accounts left with no grant lose their sessions", A, {"200": ok("Revoked", obj({"revoked": obj({"accounts_cut_off": {"type": "integer"}, "sessions_ended": {"type": "integer"}})}))}, [idp], None, key, common_admin))
+add("GET", "/admin/v1/accounts/{id}/grants", op("Grants held directly by an account", A, {"200": ok("Grants", obj({"grants": {"type": "array", "items": ref("Grant")}}))}, [idp], None, key, common_admin))
+add("POST", "/admin/v1/accounts/{id}/preview", op("Open a read-only preview of the portal as this client (15 minutes); the link opens it", A, {"201": ok("Preview", obj({"url": S, "session_id": UUID, "expires_at": DT})), "409": err("Account disabled")}, [idp], None, key, common_admin))
+add("GET", "/admin/v1/groups", op("Client groups", A, {"200": ok("Groups", obj({"groups": {"type": "array", "items": ref("Group")}}))}, (), None, key, common_admin))
+add("POST", "/admin/v1/groups", op("Create a client group, optionally under a parent", A, {"201": ok("The group", obj({"group": ref("Group")})), "409": err("Name taken")}, (), obj({"name": S, "parent": {"type": ["string", "null"], "format": "uuid"}}, ["name"]), key, common_admin))
+add("PATCH", "/admin/v1/groups/{id}", op("Rename or move a group", A, {"200": ok("The group", obj({"group": ref("Group")})), "409": err("Cycle or name taken")}, [idp], obj({"name": {"type": ["string", "null"]}, "parent": {"type": ["string", "null"], "format": "uuid"}}, []), key, common_admin))
+add("DELETE", "/admin/v1/groups/{id}", op("Delete a group without subgroups", A, {"204": ok("Deleted"), "409": err("Has subgroups")}, [idp], None, key, common_admin))
+add("GET", "/admin/v1/groups/{id}/grants", op("Grants held by a group", A, {"200": ok("Grants", obj({"grants": {"type": "array", "items": ref("Grant")}}))}, [idp], None, key, common_admin))
+add("GET", "/admin/v1/groups/{id}/members", op("A group's members", A, {"200": ok("Members", obj({"members": {"type": "array", "items": UUID}}))}, [idp], None, key, common_admin))
+add("PUT", "/admin/v1/groups/{id}/members/{account}", op("Add an account to a group", A, {"200": ok("Added", obj({"added": {"type": "boolean"}}))}, [idp, accountp], None, key, common_admin))
+add("DELETE", "/admin/v1/groups/{id}/members/{account}", op("Remove an account from a group", A, {"200": ok("Removed", obj({"removed": {"type": "boolean"}}))}, [idp, accountp], None, key, common_admin))
+
 schemas = {
   "Error": obj({"error": obj({"code": {"type": "string", "description": "Stable machine code"}, "message": {"type": "string", "description": "Human text"}})}),
   "Account": obj({"id": UUID, "username": S, "email": S, "display_name": S, "status": {"type": "string", "enum": ["invited", "active", "disabled"]}, "created_at": DT, "activated_at": NDT, "password_changed_at": NDT}),
@@ -96,6 +130,17 @@ schemas = {
   "ApiKey": obj({"id": UUID, "name": S, "prefix": S, "created_at": DT, "expires_at": NDT, "revoked_at": NDT}),
   "NewApiKey": obj({"id": UUID, "name": S, "prefix": S, "created_at": DT, "expires_at": NDT, "revoked_at": NDT, "key": {"type": "string", "description": "The key itself (pkey_…): shown once"}}),
   "AuditEvent": obj({"id": UUID, "at": DT, "kind": S, "actor": {"type": "object"}, "account": {"type": ["string", "null"]}, "address": {"type": ["string", "null"]}, "detail": S}),
+  "PortfolioEntry": {"type": "object", "properties": {"property": UUID, "display_name": S, "kind": {"type": "string", "enum": ["lettings", "sales"]}, "roles": {"type": "array", "items": S}, "via_groups": {"type": "array", "items": S}}},
+  "WidgetView": {"type": "object", "description": "A widget: state is ready (with data: {type, data}) or unavailable (with reason: failed, timed_out, unsupported). Dates are YYYY-MM-DD, money {minor, currency}.", "properties": {"id": S, "title": S, "state": {"type": "string", "enum": ["ready", "unavailable"]}, "data": {"type": "object"}, "reason": S}, "required": ["id", "title", "state"]},
+  "Dashboard": {"type": "object", "properties": {"property": UUID, "display_name": S, "kind": S, "roles": {"type": "array", "items": S}, "widgets": {"type": "array", "items": ref("WidgetView")}}},
+  "DocumentSummary": {"type": "object", "properties": {"id": UUID, "title": S, "category": S, "shared_at": DT}},
+  "Property": {"type": "object", "properties": {"id": UUID, "host_ref": S, "kind": S, "display_name": S}},
+  "PropertySpec": obj({"host_ref": S, "kind": {"type": "string", "enum": ["lettings", "sales"]}, "display_name": S, "manager": {"type": ["string", "null"]}, "negotiator": {"type": ["string", "null"]}, "valuer": {"type": ["string", "null"]}}, ["host_ref", "kind", "display_name"]),
+  "Subject": obj({"type": {"type": "string", "enum": ["account", "group"]}, "id": UUID}),
+  "GrantSpec": obj({"subject": ref("Subject"), "property": UUID, "role": {"type": "string", "enum": ["landlord", "vendor", "tenant", "applicant", "purchaser", "customer"]}, "scopes": {"type": "array", "items": {"type": "string", "description": "widget:<id> or documents:<category>"}}, "buyer_names": {"type": "string", "enum": ["first_name", "full_name", "hidden"]}, "valid_from": NDT, "valid_until": NDT}, ["subject", "property", "role", "scopes"]),
+  "Grant": {"type": "object", "properties": {"id": UUID, "subject": ref("Subject"), "property": UUID, "role": S, "scopes": {"type": "array", "items": S}, "buyer_names": S, "valid_from": NDT, "valid_until": NDT, "created_at": DT, "updated_at": DT}},
+  "Group": {"type": "object", "properties": {"id": UUID, "name": S, "parent": {"type": ["string", "null"]}, "created_at": DT}},
+  "SharedDocument": {"type": "object", "properties": {"id": UUID, "property": UUID, "host_ref": S, "category": S, "title": S, "shared_at": DT}},
   "OutboxMessage": obj({"id": UUID, "to": S, "template": S, "status": S, "attempts": {"type": "integer"}, "created_at": DT, "next_attempt_at": DT, "last_error": {"type": ["string", "null"]}, "sent_at": NDT}),
 }
 

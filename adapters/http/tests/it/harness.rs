@@ -31,6 +31,8 @@ pub struct T {
     pub agency: Agency,
     /// The agency's first admin API key.
     pub key: String,
+    /// The CRM behind the widgets (with access on).
+    pub host: portico_core::host::FakeHost,
 }
 
 pub fn staff() -> Actor {
@@ -52,6 +54,19 @@ impl T {
     pub async fn with(
         settings: impl FnOnce(&mut AgencySettings),
         config: impl FnOnce(&mut HttpConfig),
+    ) -> Self {
+        Self::build(settings, config, false).await
+    }
+
+    /// With the access service (properties, dashboards, documents, preview).
+    pub async fn with_access() -> Self {
+        Self::build(|_| {}, |_| {}, true).await
+    }
+
+    pub async fn build(
+        settings: impl FnOnce(&mut AgencySettings),
+        config: impl FnOnce(&mut HttpConfig),
+        with_access: bool,
     ) -> Self {
         let store = Arc::new(MemoryStore::new());
         let clock = ManualClock::new();
@@ -77,10 +92,17 @@ impl T {
         let mut cfg = HttpConfig::new(*SECRET).unwrap();
         cfg.rate_limits = RateLimits::none();
         config(&mut cfg);
-        let svc = PorticoService::builder(portal.clone())
-            .config(cfg)
-            .build()
-            .unwrap();
+        let host = portico_core::host::FakeHost::new();
+        let mut builder = PorticoService::builder(portal.clone()).config(cfg);
+        if with_access {
+            builder = builder.access(portico_core::Access::new(
+                store.clone() as Arc<dyn Store>,
+                Arc::new(host.clone()),
+                Arc::new(clock.clone()),
+                Arc::new(TestRandom::new(12)),
+            ));
+        }
+        let svc = builder.build().unwrap();
         Self {
             portal,
             store,
@@ -88,6 +110,7 @@ impl T {
             svc,
             agency: boot.agency,
             key: boot.key.raw.expose().to_string(),
+            host,
         }
     }
 

@@ -10,4 +10,5 @@ mod harness;
 mod host_data;
 mod openapi;
 mod pages;
+mod portfolio;
 mod socket;
