@@ -88,6 +88,15 @@ async fn a_landlord_picks_a_property_and_sees_its_dashboard_and_documents() {
     assert!(dash.body.contains(&format!("href=\"../documents/{doc}\"")));
     assert!(dash.body.contains("All your properties"));
     assert_eq!(dash.header("cache-control"), Some("no-store"));
+    // PORTICO_DUMP_PAGES=<dir> writes the pages out, to look at them in a browser.
+    if let Ok(dir) = std::env::var("PORTICO_DUMP_PAGES") {
+        std::fs::write(format!("{dir}/dashboard.html"), &dash.body).unwrap();
+        std::fs::write(format!("{dir}/portfolio.html"), &home.body).unwrap();
+        let acc = b.get(&t, "/p/acme/account").await;
+        std::fs::write(format!("{dir}/account.html"), &acc.body).unwrap();
+        let si = Browser::new().get(&t, "/p/acme/sign-in").await;
+        std::fs::write(format!("{dir}/sign-in.html"), &si.body).unwrap();
+    }
 
     let file = b.get(&t, &format!("/p/acme/documents/{doc}")).await;
     assert_eq!(file.status, StatusCode::OK, "{}", file.body);
@@ -197,7 +206,7 @@ async fn statements_on_demand_as_page_and_json() {
 }
 
 #[tokio::test]
-async fn without_a_grant_a_property_is_404_and_a_revoked_grant_ends_access_at_once() {
+async fn checklist_38_without_a_grant_a_property_is_404_and_a_revoked_grant_ends_access_at_once() {
     let t = T::with_access().await;
     let a = t.active("ann@example.com").await;
     t.active("bob@example.com").await;
@@ -324,7 +333,7 @@ async fn group_grants_flow_down_to_members() {
 }
 
 #[tokio::test]
-async fn admin_access_refuses_bad_input_and_other_agencies_objects() {
+async fn checklist_36_37_admin_access_refuses_mass_assignment_and_other_agencies_objects() {
     let t = T::with_access().await;
     let a = t.active("ann@example.com").await;
     let p = property(&t, "P-1", "lettings").await;
@@ -402,7 +411,7 @@ async fn admin_access_refuses_bad_input_and_other_agencies_objects() {
 }
 
 #[tokio::test]
-async fn staff_preview_opens_the_portal_read_only() {
+async fn checklist_39_staff_preview_opens_the_portal_read_only() {
     let t = T::with_access().await;
     let a = t.active("ann@example.com").await;
     let p = property(&t, "P-1", "lettings").await;
