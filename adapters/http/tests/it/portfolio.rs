@@ -499,3 +499,24 @@ async fn identity_only_deployments_answer_404_for_properties() {
     let r = t.admin(Method::GET, "/admin/v1/groups", None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn names_from_staff_and_the_crm_are_escaped_in_pages() {
+    let t = T::with_access().await;
+    let a = t.active("ann@example.com").await;
+    let r = t
+        .admin(
+            Method::POST,
+            "/admin/v1/properties",
+            Some(json!({"host_ref": "P-X", "kind": "lettings", "display_name": "<script>alert(1)</script>"})),
+        )
+        .await;
+    let p = r.json()["property"]["id"].as_str().unwrap().to_string();
+    grant(&t, json!({"type": "account", "id": a.id.to_string()}), &p).await;
+    let mut b = Browser::new();
+    b.sign_in(&t, "ann@example.com", PW).await;
+    let dash = b.get(&t, &format!("/p/acme/properties/{p}")).await;
+    assert_eq!(dash.status, StatusCode::OK);
+    assert!(!dash.body.contains("<script>alert(1)"));
+    assert!(dash.body.contains("&lt;script&gt;"));
+}
