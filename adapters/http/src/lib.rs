@@ -9,9 +9,15 @@
 //! - the **client JSON API** under `/api/v1/{agency_slug}/…` for hosts that build their own
 //!   front end, documented by the OpenAPI 3.1 document at `/api/v1/openapi.json`;
 //! - the **admin API** under `/admin/v1/…` for the host CRM, authenticated by an agency's API
-//!   key (`Authorization: Bearer pkey_…`).
+//!   key (`Authorization: Bearer pkey_…`);
+//! - with an [`Access`](portico_core::Access) service, the portfolio, dashboards, statements and
+//!   documents for clients, and properties, grants, groups, document shares and staff preview for
+//!   the CRM.
 //!
-//! Handlers only translate HTTP to [`Portal`] calls and back: every rule lives in
+//! [`HttpHostData`] is core's host-data port over HTTP, for CRMs in any language
+//! (`docs/HOST-DATA.md`).
+//!
+//! Handlers only translate HTTP to [`Portal`](portico_core::Portal) calls and back: every rule lives in
 //! `portico-core`. Around them this crate adds the web-security layer: `__Host-` session
 //! cookies, CSRF tokens bound to the session (or to a pre-session cookie on the sign-in forms),
 //! Fetch-Metadata and `Origin` checks, security headers, a request body limit and per-address
