@@ -210,10 +210,7 @@ async fn sign_out(
         Err(f) => return Err(f.into()),
     };
     let (_, _, headers, ext): (_, Empty, _, _) = signed_in_json(&st, &agency, req, true).await?;
-    st.portal
-        .sign_out(&principal, &context(&headers, &ext))
-        .await
-        .map_err(Failure::from)?;
+    st.end_session(&principal, &context(&headers, &ext)).await?;
     Ok(signed_out(&st, &agency))
 }
 

@@ -70,6 +70,28 @@ impl AppState {
         }
     }
 
+    /// Ends the asking session: a staff preview through access (audited as the end of the
+    /// preview), a client's through the portal.
+    pub(crate) async fn end_session(
+        &self,
+        principal: &Principal,
+        ctx: &RequestContext,
+    ) -> Result<(), Failure> {
+        if principal.is_preview()
+            && let Some(access) = &self.access
+        {
+            access
+                .end_preview(principal, self.now())
+                .await
+                .map_err(Failure::from)?;
+            return Ok(());
+        }
+        self.portal
+            .sign_out(principal, ctx)
+            .await
+            .map_err(Failure::from)
+    }
+
     pub(crate) fn csrf_ok(&self, slug: &str, binding: Binding<'_>, presented: &str) -> bool {
         crate::security::csrf_ok(self.config.csrf_secret.bytes(), slug, binding, presented)
     }

@@ -578,8 +578,7 @@ async fn sign_out(
         return Ok(signed_out(&st, &agency));
     }
     let (principal, _, headers, ext, _) = session_post(&st, &agency, req, true).await?;
-    st.portal
-        .sign_out(&principal, &context(&headers, &ext))
+    st.end_session(&principal, &context(&headers, &ext))
         .await
         .page(&agency)?;
     Ok(signed_out(&st, &agency))

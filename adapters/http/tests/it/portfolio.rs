@@ -520,3 +520,39 @@ async fn names_from_staff_and_the_crm_are_escaped_in_pages() {
     assert!(!dash.body.contains("<script>alert(1)"));
     assert!(dash.body.contains("&lt;script&gt;"));
 }
+
+#[tokio::test]
+async fn a_preview_can_be_closed_with_sign_out() {
+    let t = T::with_access().await;
+    let a = t.active("ann@example.com").await;
+    let r = t
+        .admin(
+            Method::POST,
+            &format!("/admin/v1/accounts/{}/preview", a.id),
+            None,
+        )
+        .await;
+    let url = r.json()["url"].as_str().unwrap().to_string();
+    let mut staff = Browser::new();
+    staff.get(&t, url.strip_prefix(ORIGIN).unwrap()).await;
+    let page = staff.get(&t, "/p/acme/").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let r = staff
+        .post_form(&t, "/p/acme/sign-out", &[("csrf", &page.csrf())])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let mut replay = Browser::new();
+    replay.jar.insert(
+        SESSION.into(),
+        url.split_once("token=").unwrap().1.to_string(),
+    );
+    assert_eq!(
+        replay
+            .json(&t, Method::GET, "/api/v1/acme/me", None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let closed = t.audit(AuditKind::SignedOut).await;
+    assert!(closed.iter().any(|e| e.detail.contains("preview")));
+}
