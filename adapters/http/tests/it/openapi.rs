@@ -220,3 +220,28 @@ async fn garbage_never_panics_or_answers_5xx() {
         }
     }
 }
+
+/// A real OpenAPI 3.1 parser reads the document, and every parameter, body and response
+/// reference of every operation resolves.
+#[test]
+fn an_openapi_3_1_parser_accepts_the_document_and_resolves_every_reference() {
+    let spec = oas3::from_json(document()).expect("a valid OpenAPI 3.1 document");
+    let mut operations = 0;
+    for (path, method, op) in spec.operations() {
+        operations += 1;
+        for p in &op.parameters {
+            p.resolve(&spec)
+                .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        }
+        if let Some(b) = &op.request_body {
+            b.resolve(&spec)
+                .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        }
+        assert!(!op.responses(&spec).is_empty(), "{method} {path}");
+    }
+    let json_routes = ROUTES
+        .iter()
+        .filter(|r| r.path.starts_with("/api/") || r.path.starts_with("/admin/"))
+        .count();
+    assert_eq!(operations, json_routes);
+}
