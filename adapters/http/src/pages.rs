@@ -529,8 +529,10 @@ async fn sign_out(
     let agency = st.agency(&slug).await?;
     st.check_origin(&agency, req.headers()).page(&agency)?;
     // Not signed in (any more): nothing to end, the cookies are cleared all the same.
-    if st.session(&agency, req.headers()).await.is_err() {
-        return Ok(signed_out(&st, &agency));
+    match st.session(&agency, req.headers()).await {
+        Ok(_) => {}
+        Err(f) if f.status == StatusCode::UNAUTHORIZED => return Ok(signed_out(&st, &agency)),
+        Err(f) => return Err(PageFailure(f, Some(Box::new(agency)))),
     }
     let (principal, _, headers, ext, _) = session_post(&st, &agency, req, true).await?;
     st.portal
