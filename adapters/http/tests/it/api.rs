@@ -435,3 +435,28 @@ async fn the_openapi_document_is_served() {
     assert_eq!(r.header("content-type"), Some("application/json"));
     assert_eq!(r.json()["openapi"], "3.1.0");
 }
+
+#[tokio::test]
+async fn storage_down_is_503_with_retry_after_and_no_internal_text() {
+    let t = T::new().await;
+    t.active("ann@example.com").await;
+    t.store.set_unavailable(true);
+    let r = Browser::new().api_sign_in(&t, "ann@example.com", PW).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.body);
+    assert_eq!(r.error_code(), "unavailable");
+    assert!(r.header("retry-after").is_some());
+    assert!(!r.body.to_lowercase().contains("storage"), "{}", r.body);
+    let page = Browser::new().get(&t, "/p/acme/sign-in").await;
+    assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(page.body.contains("<h1>"));
+    let admin = t.admin(Method::GET, "/admin/v1/agency", None).await;
+    assert_eq!(admin.status, StatusCode::SERVICE_UNAVAILABLE);
+    t.store.set_unavailable(false);
+    assert_eq!(
+        Browser::new()
+            .api_sign_in(&t, "ann@example.com", PW)
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
