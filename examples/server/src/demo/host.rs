@@ -621,7 +621,7 @@ fn money(minor: i64) -> String {
     let pounds = (abs / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in pounds.chars().enumerate() {
-        if i > 0 && (pounds.len() - i) % 3 == 0 {
+        if i > 0 && (pounds.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
