@@ -10,9 +10,12 @@ fn portico() -> Command {
     c
 }
 
+/// Environment, arguments, and the setting the error must name.
+type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], &'a str);
+
 #[test]
 fn a_bad_setting_stops_the_binary_naming_it() {
-    let cases: &[(&[(&str, &str)], &[&str], &str)] = &[
+    let cases: &[Case] = &[
         (
             &[("PORTICO_LOG_FORMAT", "xml")],
             &["check-config", "--demo"],
