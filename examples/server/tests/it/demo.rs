@@ -562,6 +562,17 @@ async fn the_mailbox_shows_the_invitation_and_its_link_works() {
         )
         .await;
     assert_eq!(act.status, StatusCode::OK, "{}", act.body);
+    // The index shows her state as it is now.
+    let idx = d.get("/demo/").await;
+    let row = between(
+        &idx.body,
+        "data-email=\"grace.okafor@example.com\"",
+        "</tr>",
+    );
+    assert!(
+        row.contains(">active<") && !row.contains("open the invitation"),
+        "{row}"
+    );
 
     // One email on its own page: the HTML the client gets, without any script.
     let id = between(&mine_body, "/demo/mailbox/", "\"");
@@ -1054,4 +1065,58 @@ async fn a_failing_host_shows_as_unavailable_not_as_a_demo_error() {
     );
     let team = dash.widgets.iter().find(|w| w.id == "team_member").unwrap();
     assert!(matches!(team.state, DashState::Ready { .. }));
+}
+
+#[tokio::test]
+async fn a_sign_in_code_can_be_read_in_the_mailbox_and_used() {
+    let d = setup().await;
+    let json_post = |path: &str, body: Value, cookie: Option<&str>| {
+        let mut b = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("sec-fetch-site", "same-origin")
+            .extension(ClientAddress("198.51.100.9".parse().unwrap()));
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        b.body(Full::new(Bytes::from(body.to_string()))).unwrap()
+    };
+    let asked = d
+        .send(json_post(
+            "/api/v1/demo/code/request",
+            json!({ "email": "priya.shah@example.com" }),
+            None,
+        ))
+        .await;
+    assert_eq!(asked.status, StatusCode::ACCEPTED, "{}", asked.body);
+    let cookies: Vec<String> = asked
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .collect();
+    assert!(!cookies.is_empty());
+
+    let mailbox = d.get("/demo/mailbox?to=priya.shah@example.com").await;
+    let code = between(&mailbox.body, "data-testid=\"mail-code\">", "<").to_string();
+    assert_eq!(code.len(), 6, "{code}");
+    assert!(code.bytes().all(|b| b.is_ascii_digit()));
+
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let cookie = cookies.join("; ");
+    let refused = d
+        .send(json_post(
+            "/api/v1/demo/code/verify",
+            json!({ "code": wrong }),
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    let ok = d
+        .send(json_post(
+            "/api/v1/demo/code/verify",
+            json!({ "code": code }),
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
 }
