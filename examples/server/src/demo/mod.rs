@@ -8,7 +8,15 @@
 //!
 //! Wiring (what `serve --demo` does):
 //!
-//! ```rust,ignore
+//! ```rust,no_run
+//! # use std::sync::Arc;
+//! # use portico_core::{Access, Clock, Portal, Random, store::Store};
+//! # use portico_http::{HttpConfig, PorticoService};
+//! # use portico_server::demo::{self, DemoHost, DemoState};
+//! # async fn wire(
+//! #     portal: Portal, store: Arc<dyn Store>, clock: Arc<dyn Clock>,
+//! #     random: Arc<dyn Random>, http: HttpConfig,
+//! # ) -> Result<axum::Router, Box<dyn std::error::Error>> {
 //! let access = Access::new(store.clone(), Arc::new(DemoHost::new()), clock, random);
 //! // Before the outbox worker starts: active demo clients are activated with the link of
 //! // their invitation mail, which a worker would deliver and redact.
@@ -21,6 +29,8 @@
 //!     public_base_url: "http://127.0.0.1:8080".into(),
 //! })
 //! .fallback_service(service);
+//! # Ok(app)
+//! # }
 //! ```
 //!
 //! Without SMTP, leave mail in the outbox (no delivery worker): the mailbox renders it with
