@@ -6,14 +6,13 @@ use axum::Router;
 use bytes::Bytes;
 use http::{Method, Request, StatusCode, header};
 use http_body_util::{BodyExt, Full};
-use portico_core::PropertyStore;
 use portico_core::access::Staff;
 use portico_core::access::records::{PropertyKind, Role, Subject};
 use portico_core::hash::{Argon2Hasher, HashParams};
 use portico_core::host::Period;
 use portico_core::memory::MemoryStore;
 use portico_core::model::{AccountStatus, MailContent};
-use portico_core::store::{AgencyStore, OutboxStore, Store};
+use portico_core::store::Store;
 use portico_core::testing::{ManualClock, TestRandom};
 use portico_core::widget::WidgetData;
 use portico_core::widget::dashboard::WidgetState as DashState;
@@ -33,7 +32,7 @@ const SECRET: &[u8; 32] = b"a demo test csrf secret, 32 b!!!";
 struct D {
     portal: Portal,
     access: Access,
-    store: Arc<MemoryStore>,
+    store: Arc<dyn Store>,
     clock: ManualClock,
     seed: DemoSeed,
 }
@@ -57,22 +56,22 @@ impl Resp {
 }
 
 async fn setup() -> D {
-    let store = Arc::new(MemoryStore::new());
+    setup_on(Arc::new(MemoryStore::new()), 31).await
+}
+
+/// A portal and access over `store` (random seeds from `rng`, so two "processes" on one
+/// database draw different ids), seeded.
+async fn setup_on(store: Arc<dyn Store>, rng: u64) -> D {
     let clock = ManualClock::at(datetime!(2026-11-23 10:00 UTC));
-    let random: Arc<dyn Random> = Arc::new(TestRandom::new(31));
+    let random: Arc<dyn Random> = Arc::new(TestRandom::new(rng));
     let hasher =
         Arc::new(Argon2Hasher::new(HashParams::insecure_for_tests(), 4, random.clone()).unwrap());
-    let portal = Portal::new(
-        store.clone() as Arc<dyn Store>,
-        hasher,
-        Arc::new(clock.clone()),
-        random,
-    );
+    let portal = Portal::new(store.clone(), hasher, Arc::new(clock.clone()), random);
     let access = Access::new(
-        store.clone() as Arc<dyn Store>,
+        store.clone(),
         Arc::new(DemoHost::at(date!(2026 - 11 - 23))),
         Arc::new(clock.clone()),
-        Arc::new(TestRandom::new(32)),
+        Arc::new(TestRandom::new(rng + 1)),
     );
     let seed = demo::seed(&portal, &access, BASE).await.unwrap();
     D {
@@ -96,7 +95,7 @@ impl D {
             .build()
             .unwrap();
         demo::router(DemoState {
-            store: self.store.clone() as Arc<dyn Store>,
+            store: self.store.clone(),
             api_key: self.seed.api_key.clone(),
             slug: self.seed.slug.clone(),
             public_base_url: BASE.into(),
@@ -1119,4 +1118,70 @@ async fn a_sign_in_code_can_be_read_in_the_mailbox_and_used() {
         ))
         .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+}
+
+// ---- on SQLite, the server's default ----------------------------------------------------
+
+/// A fresh database file under the target's temporary directory.
+fn sqlite_file() -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("portico-server-it");
+    std::fs::create_dir_all(&dir).unwrap();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    dir.join(format!("demo-{}-{nanos}.db", std::process::id()))
+}
+
+#[tokio::test]
+async fn on_sqlite_the_seed_survives_a_restart_and_the_demo_works() {
+    let path = sqlite_file();
+    let url = format!("sqlite://{}", path.display());
+    let first = portico_sqlite::SqliteStore::connect(&url).await.unwrap();
+    let d = setup_on(Arc::new(first), 41).await;
+    let before = d.census().await;
+    assert_eq!(before[1], ("accounts", 6));
+    let old_key = d.seed.api_key.clone();
+
+    // A second process on the same file seeds again: nothing new, a fresh key.
+    let second = portico_sqlite::SqliteStore::connect(&url).await.unwrap();
+    let d2 = setup_on(Arc::new(second), 51).await;
+    assert_eq!(d2.census().await, before);
+    assert_eq!(d2.seed.agency.id, d.seed.agency.id);
+    assert_eq!(
+        d2.admin_with(&old_key, Method::GET, "/admin/v1/agency", None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        d2.admin(Method::GET, "/admin/v1/accounts", None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // The mailbox and a dashboard over SQLite.
+    let mailbox = d2.get("/demo/mailbox?to=grace.okafor@example.com").await;
+    assert!(unescape(&mailbox.body).contains("/p/demo/activate?token=pinv_"));
+    let owner = d2.client("margaret.ellison@example.com").await;
+    let now = d2.clock.now();
+    for entry in d2.access.portfolio(&owner, now).await.unwrap() {
+        let dash = d2
+            .access
+            .dashboard(&owner, entry.property, now)
+            .await
+            .unwrap();
+        assert!(
+            dash.widgets
+                .iter()
+                .all(|w| matches!(w.state, DashState::Ready { .. })),
+            "{}",
+            dash.display_name
+        );
+    }
+    drop((d, d2));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
 }
