@@ -12,3 +12,4 @@ mod openapi;
 mod pages;
 mod portfolio;
 mod socket;
+mod sweep;
