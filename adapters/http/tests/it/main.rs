@@ -11,5 +11,6 @@ mod host_data;
 mod openapi;
 mod pages;
 mod portfolio;
+mod secrets;
 mod socket;
 mod sweep;
