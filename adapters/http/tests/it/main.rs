@@ -5,6 +5,7 @@
 
 mod admin;
 mod api;
+mod asvs;
 mod checklist;
 mod harness;
 mod host_data;

@@ -652,6 +652,13 @@ async fn every_route_as_every_caller_answers_as_the_decision_table_says() {
         for (i, who) in w.callers.iter().enumerate() {
             let r = call(&w, who, row).await;
             let got = class(&r);
+            // No answer ever opens the API to another origin (ASVS 3.4.2).
+            assert!(
+                r.header("access-control-allow-origin").is_none(),
+                "{} {}: CORS header",
+                row.method,
+                row.path
+            );
             assert!(
                 r.status.as_u16() < 500,
                 "{} {} as {}: {}",
