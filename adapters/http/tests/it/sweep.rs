@@ -567,6 +567,42 @@ fn class(r: &Resp) -> String {
     r.status.as_u16().to_string()
 }
 
+/// The browser-security headers every answer carries (ASVS 3.4.1, 3.4.3–3.4.6): HSTS of a
+/// year, nosniff, no referrer, no framing, and a CSP with `object-src`/`base-uri` `'none'`
+/// and `frame-ancestors 'none'` — or, for a document download, `default-src 'none'; sandbox`.
+fn browser_headers(r: &Resp) -> Result<(), String> {
+    let hsts = r.header("strict-transport-security").unwrap_or("");
+    let age: u64 = hsts
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("max-age="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if age < 31_536_000 {
+        return Err(format!("HSTS {hsts:?}"));
+    }
+    for (h, v) in [
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        ("x-frame-options", "DENY"),
+    ] {
+        if r.header(h) != Some(v) {
+            return Err(format!("{h}: {:?}", r.header(h)));
+        }
+    }
+    let csp = r.header("content-security-policy").unwrap_or("");
+    let page = [
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+    .iter()
+    .all(|p| csp.contains(p));
+    if !page && csp != "default-src 'none'; sandbox" {
+        return Err(format!("CSP {csp:?}"));
+    }
+    Ok(())
+}
+
 async fn call(w: &World, who: &Who, row: &Row) -> Resp {
     let auth = ROUTES
         .iter()
@@ -625,8 +661,8 @@ async fn call(w: &World, who: &Who, row: &Row) -> Resp {
 }
 
 /// Every route, as every caller, answers as the decision table says; no one who may not see
-/// the owner's data gets any of it; a preview is refused on every mutating route but
-/// sign-out.
+/// the owner's data gets any of it; a preview is refused on every unsafe request but
+/// sign-out; every answer carries the browser-security headers and no CORS header.
 #[tokio::test]
 async fn every_route_as_every_caller_answers_as_the_decision_table_says() {
     let mut failures = Vec::new();
@@ -652,6 +688,12 @@ async fn every_route_as_every_caller_answers_as_the_decision_table_says() {
         for (i, who) in w.callers.iter().enumerate() {
             let r = call(&w, who, row).await;
             let got = class(&r);
+            if let Err(e) = browser_headers(&r) {
+                failures.push(format!(
+                    "{} {} as {}: {e}",
+                    row.method, row.path, CALLERS[i]
+                ));
+            }
             // No answer ever opens the API to another origin (ASVS 3.4.2).
             assert!(
                 r.header("access-control-allow-origin").is_none(),
