@@ -135,3 +135,13 @@ async fn asvs_7_4_4_every_signed_in_page_offers_a_working_sign_out() {
         );
     }
 }
+
+/// ASVS 9.1.3: the CSRF MAC key comes from the host's configuration and a weak one is refused.
+#[test]
+fn asvs_9_1_3_a_short_csrf_secret_is_refused() {
+    assert!(matches!(
+        portico_http::HttpConfig::new(vec![7u8; 31]),
+        Err(portico_http::ConfigError::WeakCsrfSecret)
+    ));
+    assert!(portico_http::HttpConfig::new(vec![7u8; 32]).is_ok());
+}
