@@ -145,3 +145,34 @@ fn asvs_9_1_3_a_short_csrf_secret_is_refused() {
     ));
     assert!(portico_http::HttpConfig::new(vec![7u8; 32]).is_ok());
 }
+
+/// ASVS 6.3.2: a new agency has no accounts at all — no default or built-in login exists;
+/// its only credential is the API key handed to the host.
+#[tokio::test]
+async fn asvs_6_3_2_a_new_agency_has_no_default_accounts() {
+    let t = T::new().await;
+    let r = t.admin(Method::GET, "/admin/v1/accounts", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["accounts"].as_array().unwrap().len(), 0);
+    for login in ["admin", "root", "sa", "administrator", "acme"] {
+        let mut b = Browser::new();
+        assert_eq!(
+            b.api_sign_in(&t, login, login).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+}
+
+/// ASVS 6.2.10: a password never expires; it is valid until the client changes it or a reset
+/// replaces it.
+#[tokio::test]
+async fn asvs_6_2_10_passwords_never_expire() {
+    let t = T::new().await;
+    t.active("ann@example.com").await;
+    t.clock.advance(time::Duration::days(3 * 365));
+    let mut b = Browser::new();
+    assert_eq!(
+        b.api_sign_in(&t, "ann@example.com", PW).await.status,
+        StatusCode::OK
+    );
+}
