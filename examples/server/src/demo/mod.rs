@@ -5,6 +5,39 @@
 //!
 //! Never enable any of this in production: the mailbox shows single-use links by design and
 //! the console page carries an admin API key.
+//!
+//! Wiring (what `serve --demo` does):
+//!
+//! ```rust,no_run
+//! # use std::sync::Arc;
+//! # use portico_core::{Access, Clock, Portal, Random, store::Store};
+//! # use portico_http::{HttpConfig, PorticoService};
+//! # use portico_server::demo::{self, DemoHost, DemoState};
+//! # async fn wire(
+//! #     portal: Portal, store: Arc<dyn Store>, clock: Arc<dyn Clock>,
+//! #     random: Arc<dyn Random>, http: HttpConfig,
+//! # ) -> Result<axum::Router, Box<dyn std::error::Error>> {
+//! let access = Access::new(store.clone(), Arc::new(DemoHost::new()), clock, random);
+//! // Before the outbox worker starts: active demo clients are activated with the link of
+//! // their invitation mail, which a worker would deliver and redact.
+//! let seed = demo::seed(&portal, &access, "http://127.0.0.1:8080").await?;
+//! let service = PorticoService::builder(portal).config(http).access(access).build()?;
+//! let app = demo::router(DemoState {
+//!     store,
+//!     api_key: seed.api_key.clone(),
+//!     slug: seed.slug.clone(),
+//!     public_base_url: "http://127.0.0.1:8080".into(),
+//! })
+//! .fallback_service(service);
+//! # Ok(app)
+//! # }
+//! ```
+//!
+//! Without SMTP, leave mail in the outbox (no delivery worker): the mailbox renders it with
+//! `portico-smtp`'s templates. Mail a worker has delivered is shown as redacted.
+//!
+//! A re-run of [`seed`] restores what the demo plan says (a grant revoked from the console
+//! comes back), never duplicates, and leaves passwords and accounts changed since alone.
 
 mod host;
 mod pdf;

@@ -160,9 +160,17 @@ async fn agency(portal: &Portal, base: &str) -> Result<Agency, DemoError> {
                 )
                 .await?)
         }
-        Err(AgencyError::NotFound) => Ok(portal
-            .create_agency(DEMO_SLUG, DEMO_AGENCY_NAME, settings(base, None))
-            .await?),
+        Err(AgencyError::NotFound) => {
+            match portal
+                .create_agency(DEMO_SLUG, DEMO_AGENCY_NAME, settings(base, None))
+                .await
+            {
+                Ok(a) => Ok(a),
+                // Another node seeded it meanwhile: use theirs.
+                Err(AgencyError::SlugTaken) => Ok(portal.agency_by_slug(DEMO_SLUG).await?),
+                Err(e) => Err(e.into()),
+            }
+        }
         Err(e) => Err(e.into()),
     }
 }

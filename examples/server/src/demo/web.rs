@@ -234,10 +234,26 @@ struct ClientRow {
     email: &'static str,
     role: &'static str,
     note: &'static str,
-    active: bool,
+    /// `active`, `invited` or `disabled` as stored now (the seed's plan if unreadable).
+    state: &'static str,
+}
+
+/// The accounts' states now, by email (empty if the agency cannot be read).
+async fn states(st: &DemoState) -> Vec<(String, &'static str)> {
+    let Ok(agency) = st.store.agency_by_slug(&st.slug).await else {
+        return Vec::new();
+    };
+    st.store
+        .list_accounts(agency.id, 0, 500)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| (a.email, a.status.as_str()))
+        .collect()
 }
 
 async fn index(State(web): State<Shared>) -> Response {
+    let now = states(&web.state).await;
     let people: Vec<ClientRow> = clients()
         .iter()
         .map(|c| ClientRow {
@@ -245,7 +261,10 @@ async fn index(State(web): State<Shared>) -> Response {
             email: c.email,
             role: c.role,
             note: c.note,
-            active: c.active,
+            state: now
+                .iter()
+                .find(|(email, _)| email == c.email)
+                .map_or(if c.active { "active" } else { "invited" }, |(_, s)| *s),
         })
         .collect();
     let properties: Vec<Value> = PROPERTIES

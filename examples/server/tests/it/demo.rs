@@ -6,14 +6,13 @@ use axum::Router;
 use bytes::Bytes;
 use http::{Method, Request, StatusCode, header};
 use http_body_util::{BodyExt, Full};
-use portico_core::PropertyStore;
 use portico_core::access::Staff;
 use portico_core::access::records::{PropertyKind, Role, Subject};
 use portico_core::hash::{Argon2Hasher, HashParams};
 use portico_core::host::Period;
 use portico_core::memory::MemoryStore;
 use portico_core::model::{AccountStatus, MailContent};
-use portico_core::store::{AgencyStore, OutboxStore, Store};
+use portico_core::store::Store;
 use portico_core::testing::{ManualClock, TestRandom};
 use portico_core::widget::WidgetData;
 use portico_core::widget::dashboard::WidgetState as DashState;
@@ -33,7 +32,7 @@ const SECRET: &[u8; 32] = b"a demo test csrf secret, 32 b!!!";
 struct D {
     portal: Portal,
     access: Access,
-    store: Arc<MemoryStore>,
+    store: Arc<dyn Store>,
     clock: ManualClock,
     seed: DemoSeed,
 }
@@ -57,22 +56,22 @@ impl Resp {
 }
 
 async fn setup() -> D {
-    let store = Arc::new(MemoryStore::new());
+    setup_on(Arc::new(MemoryStore::new()), 31).await
+}
+
+/// A portal and access over `store` (random seeds from `rng`, so two "processes" on one
+/// database draw different ids), seeded.
+async fn setup_on(store: Arc<dyn Store>, rng: u64) -> D {
     let clock = ManualClock::at(datetime!(2026-11-23 10:00 UTC));
-    let random: Arc<dyn Random> = Arc::new(TestRandom::new(31));
+    let random: Arc<dyn Random> = Arc::new(TestRandom::new(rng));
     let hasher =
         Arc::new(Argon2Hasher::new(HashParams::insecure_for_tests(), 4, random.clone()).unwrap());
-    let portal = Portal::new(
-        store.clone() as Arc<dyn Store>,
-        hasher,
-        Arc::new(clock.clone()),
-        random,
-    );
+    let portal = Portal::new(store.clone(), hasher, Arc::new(clock.clone()), random);
     let access = Access::new(
-        store.clone() as Arc<dyn Store>,
+        store.clone(),
         Arc::new(DemoHost::at(date!(2026 - 11 - 23))),
         Arc::new(clock.clone()),
-        Arc::new(TestRandom::new(32)),
+        Arc::new(TestRandom::new(rng + 1)),
     );
     let seed = demo::seed(&portal, &access, BASE).await.unwrap();
     D {
@@ -96,7 +95,7 @@ impl D {
             .build()
             .unwrap();
         demo::router(DemoState {
-            store: self.store.clone() as Arc<dyn Store>,
+            store: self.store.clone(),
             api_key: self.seed.api_key.clone(),
             slug: self.seed.slug.clone(),
             public_base_url: BASE.into(),
@@ -562,6 +561,17 @@ async fn the_mailbox_shows_the_invitation_and_its_link_works() {
         )
         .await;
     assert_eq!(act.status, StatusCode::OK, "{}", act.body);
+    // The index shows her state as it is now.
+    let idx = d.get("/demo/").await;
+    let row = between(
+        &idx.body,
+        "data-email=\"grace.okafor@example.com\"",
+        "</tr>",
+    );
+    assert!(
+        row.contains(">active<") && !row.contains("open the invitation"),
+        "{row}"
+    );
 
     // One email on its own page: the HTML the client gets, without any script.
     let id = between(&mine_body, "/demo/mailbox/", "\"");
@@ -1054,4 +1064,124 @@ async fn a_failing_host_shows_as_unavailable_not_as_a_demo_error() {
     );
     let team = dash.widgets.iter().find(|w| w.id == "team_member").unwrap();
     assert!(matches!(team.state, DashState::Ready { .. }));
+}
+
+#[tokio::test]
+async fn a_sign_in_code_can_be_read_in_the_mailbox_and_used() {
+    let d = setup().await;
+    let json_post = |path: &str, body: Value, cookie: Option<&str>| {
+        let mut b = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("sec-fetch-site", "same-origin")
+            .extension(ClientAddress("198.51.100.9".parse().unwrap()));
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        b.body(Full::new(Bytes::from(body.to_string()))).unwrap()
+    };
+    let asked = d
+        .send(json_post(
+            "/api/v1/demo/code/request",
+            json!({ "email": "priya.shah@example.com" }),
+            None,
+        ))
+        .await;
+    assert_eq!(asked.status, StatusCode::ACCEPTED, "{}", asked.body);
+    let cookies: Vec<String> = asked
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .collect();
+    assert!(!cookies.is_empty());
+
+    let mailbox = d.get("/demo/mailbox?to=priya.shah@example.com").await;
+    let code = between(&mailbox.body, "data-testid=\"mail-code\">", "<").to_string();
+    assert_eq!(code.len(), 6, "{code}");
+    assert!(code.bytes().all(|b| b.is_ascii_digit()));
+
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let cookie = cookies.join("; ");
+    let refused = d
+        .send(json_post(
+            "/api/v1/demo/code/verify",
+            json!({ "code": wrong }),
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    let ok = d
+        .send(json_post(
+            "/api/v1/demo/code/verify",
+            json!({ "code": code }),
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+}
+
+// ---- on SQLite, the server's default ----------------------------------------------------
+
+/// A fresh database file under the target's temporary directory.
+fn sqlite_file() -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("portico-server-it");
+    std::fs::create_dir_all(&dir).unwrap();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    dir.join(format!("demo-{}-{nanos}.db", std::process::id()))
+}
+
+#[tokio::test]
+async fn on_sqlite_the_seed_survives_a_restart_and_the_demo_works() {
+    let path = sqlite_file();
+    let url = format!("sqlite://{}", path.display());
+    let first = portico_sqlite::SqliteStore::connect(&url).await.unwrap();
+    let d = setup_on(Arc::new(first), 41).await;
+    let before = d.census().await;
+    assert_eq!(before[1], ("accounts", 6));
+    let old_key = d.seed.api_key.clone();
+
+    // A second process on the same file seeds again: nothing new, a fresh key.
+    let second = portico_sqlite::SqliteStore::connect(&url).await.unwrap();
+    let d2 = setup_on(Arc::new(second), 51).await;
+    assert_eq!(d2.census().await, before);
+    assert_eq!(d2.seed.agency.id, d.seed.agency.id);
+    assert_eq!(
+        d2.admin_with(&old_key, Method::GET, "/admin/v1/agency", None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        d2.admin(Method::GET, "/admin/v1/accounts", None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // The mailbox and a dashboard over SQLite.
+    let mailbox = d2.get("/demo/mailbox?to=grace.okafor@example.com").await;
+    assert!(unescape(&mailbox.body).contains("/p/demo/activate?token=pinv_"));
+    let owner = d2.client("margaret.ellison@example.com").await;
+    let now = d2.clock.now();
+    for entry in d2.access.portfolio(&owner, now).await.unwrap() {
+        let dash = d2
+            .access
+            .dashboard(&owner, entry.property, now)
+            .await
+            .unwrap();
+        assert!(
+            dash.widgets
+                .iter()
+                .all(|w| matches!(w.state, DashState::Ready { .. })),
+            "{}",
+            dash.display_name
+        );
+    }
+    drop((d, d2));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
 }
