@@ -6,6 +6,7 @@
 mod admin;
 mod api;
 mod checklist;
+mod enumeration;
 mod harness;
 mod host_data;
 mod openapi;
