@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every fuzz target of tests/fuzz for a bounded time and fails on any crash.
 #
-#   tests/fuzz/run.sh [SECONDS]      # seconds per target, default 30
+#   tests/fuzz/run.sh [SECONDS]      # seconds per target, default 20
 #
 # Installs cargo-fuzz if missing (crates.io, --locked). cargo-fuzz needs nightly flags: on a
 # stable toolchain they are allowed with RUSTC_BOOTSTRAP=1. Built without a sanitizer (all the
@@ -12,7 +12,7 @@
 #   RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir tests/fuzz -s none TARGET tests/fuzz/artifacts/TARGET/crash-…
 set -euo pipefail
 
-SECONDS_PER_TARGET="${1:-30}"
+SECONDS_PER_TARGET="${1:-20}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 TARGETS=(token cookie host_data templates service admin)

@@ -14,12 +14,7 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// A `Set-Cookie` value as the service writes it (secure or not), for round trips.
 pub fn set_cookie(secure: bool, name: &str, value: &str) -> Option<http::HeaderValue> {
-    crate::security::Cookies::with_secure(secure).set(
-        name,
-        value,
-        cookie::SameSite::Lax,
-        Some(60),
-    )
+    crate::security::Cookies::with_secure(secure).set(name, value, cookie::SameSite::Lax, Some(60))
 }
 
 /// The CSRF token for a binding (`session`: a session cookie's value, else a pre-session one).

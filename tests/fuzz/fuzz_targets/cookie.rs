@@ -26,7 +26,8 @@ struct Input {
 fn token_like(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 128
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 impl Input {
@@ -54,7 +55,11 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(v) = HeaderValue::from_str(&i.cookie_header) {
         let mut h = HeaderMap::new();
         h.append(header::COOKIE, v);
-        for name in [i.name.as_str(), "__Host-portico_session_acme", "__Host-portico_pre"] {
+        for name in [
+            i.name.as_str(),
+            "__Host-portico_session_acme",
+            "__Host-portico_pre",
+        ] {
             if let Some(v) = f::cookie_value(&h, name) {
                 assert!(token_like(&v), "{v:?} read from {:?}", i.cookie_header);
             }
@@ -62,7 +67,11 @@ fuzz_target!(|data: &[u8]| {
     }
 
     // Round trip of a cookie the service sets.
-    let name = if i.secure { "__Host-portico_link" } else { "portico_link" };
+    let name = if i.secure {
+        "__Host-portico_link"
+    } else {
+        "portico_link"
+    };
     if let Some(set) = f::set_cookie(i.secure, name, &i.value) {
         let set = set.to_str().expect("Set-Cookie is ASCII").to_string();
         assert!(set.contains("HttpOnly") && set.contains("Path=/"), "{set}");
@@ -86,15 +95,28 @@ fuzz_target!(|data: &[u8]| {
     assert!(f::csrf_ok(secret, &i.slug, i.session, &i.binding, &t));
     assert!(!f::csrf_ok(secret, &i.slug, !i.session, &i.binding, &t));
     if i.presented != t {
-        assert!(!f::csrf_ok(secret, &i.slug, i.session, &i.binding, &i.presented));
+        assert!(!f::csrf_ok(
+            secret,
+            &i.slug,
+            i.session,
+            &i.binding,
+            &i.presented
+        ));
     }
 
     // `next` and origins.
-    assert!(matches!(f::safe_next(&i.next), "./" | "account"), "{:?}", i.next);
+    assert!(
+        matches!(f::safe_next(&i.next), "./" | "account"),
+        "{:?}",
+        i.next
+    );
     if let Some(o) = f::origin_of(&i.origin) {
         assert!(o.starts_with("https://") || o.starts_with("http://"), "{o}");
         let host = o.split_once("://").map(|p| p.1).unwrap_or_default();
-        assert!(!host.is_empty() && !host.contains('@') && !host.contains('/'), "{o}");
+        assert!(
+            !host.is_empty() && !host.contains('@') && !host.contains('/'),
+            "{o}"
+        );
         assert_eq!(o, o.to_ascii_lowercase());
     }
 });

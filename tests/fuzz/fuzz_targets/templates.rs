@@ -114,14 +114,31 @@ fuzz_target!(|data: &[u8]| {
         // The override rendered with sample data; with other data it may still fail (an
         // error, never a panic), e.g. when it runs out of fuel on a longer name.
         if let Ok(r) = &rendered {
-            assert!(!r.subject.contains('\n'), "subject on one line: {:?}", r.subject);
+            assert!(
+                !r.subject.contains('\n'),
+                "subject on one line: {:?}",
+                r.subject
+            );
         }
     }
     if let Ok(r) = &rendered {
-        let literal_markup = ["fz", "safe", "autoescape", "~", "<", "\\", "|", "+", "%", "("];
+        let literal_markup = [
+            "fz",
+            "safe",
+            "autoescape",
+            "~",
+            "<",
+            "\\",
+            "|",
+            "+",
+            "%",
+            "(",
+        ];
         let plain = !accepted
             || part != TemplatePart::Html
-            || !literal_markup.iter().any(|m| i.source.to_ascii_lowercase().contains(m));
+            || !literal_markup
+                .iter()
+                .any(|m| i.source.to_ascii_lowercase().contains(m));
         if plain {
             assert!(
                 !r.html.to_ascii_lowercase().contains("<fz"),

@@ -28,7 +28,10 @@ fuzz_target!(|data: &[u8]| {
                 let (prefix, body) = text.split_once('_').expect("a separator");
                 assert_eq!(prefix, kind.prefix());
                 assert_eq!(body.len(), TOKEN_BODY_LEN);
-                assert!(body.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+                assert!(
+                    body.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                );
             }
             Err(TokenFormatError::WrongKind) => {
                 let prefix = text.split_once('_').map(|p| p.0).unwrap_or_default();
@@ -46,7 +49,10 @@ fuzz_target!(|data: &[u8]| {
         let t = token::generate(kind, &random).expect("a token");
         assert_eq!(token::parse(kind, t.expose()).expect("round trip"), t);
         for other in TokenKind::ALL.iter().filter(|k| **k != kind) {
-            assert_eq!(token::parse(*other, t.expose()), Err(TokenFormatError::WrongKind));
+            assert_eq!(
+                token::parse(*other, t.expose()),
+                Err(TokenFormatError::WrongKind)
+            );
         }
     }
 });
