@@ -180,6 +180,76 @@ mod tests {
         );
     }
 
+    /// A fixed "generator" that hands out given bytes (for the round-trip properties).
+    struct Fixed([u8; TOKEN_BYTES]);
+
+    impl Random for Fixed {
+        fn fill(&self, buf: &mut [u8]) -> Result<(), RandomError> {
+            let n = buf.len().min(TOKEN_BYTES);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            Ok(())
+        }
+    }
+
+    proptest::proptest! {
+        /// Any 32 bytes make a token that parses back to itself for its kind and is refused
+        /// as another kind's.
+        #[test]
+        fn prop_generated_tokens_round_trip(bytes in proptest::array::uniform32(0u8..), k in 0usize..7) {
+            let kind = TokenKind::ALL[k];
+            let t = generate(kind, &Fixed(bytes)).unwrap();
+            proptest::prop_assert_eq!(t.expose().len(), 5 + TOKEN_BODY_LEN);
+            proptest::prop_assert_eq!(parse(kind, t.expose()), Ok(t.clone()));
+            let body = &t.expose()[5..];
+            let mut back = [0u8; TOKEN_BYTES];
+            proptest::prop_assert_eq!(Base64UrlUnpadded::decode(body, &mut back).unwrap(), &bytes[..]);
+            for other in TokenKind::ALL.iter().filter(|o| **o != kind) {
+                proptest::prop_assert_eq!(parse(*other, t.expose()), Err(TokenFormatError::WrongKind));
+            }
+        }
+
+        /// Whatever the text, parsing never panics, and accepts only `prefix_` + 43 URL-safe
+        /// characters of the right kind.
+        #[test]
+        fn prop_parse_accepts_only_well_formed(text in ".{0,80}", k in 0usize..7) {
+            let kind = TokenKind::ALL[k];
+            if let Ok(t) = parse(kind, &text) {
+                proptest::prop_assert_eq!(t.expose(), text.as_str());
+                let prefix = format!("{}_", kind.prefix());
+                proptest::prop_assert!(text.starts_with(&prefix));
+                proptest::prop_assert_eq!(text.len(), 5 + TOKEN_BODY_LEN);
+            }
+        }
+
+        /// Texts shaped like tokens (prefix, underscore, 43 characters of the alphabet) are
+        /// accepted exactly when the body is the canonical encoding of 32 bytes.
+        #[test]
+        fn prop_token_shaped_texts(body in "[A-Za-z0-9_-]{43}", k in 0usize..7) {
+            let kind = TokenKind::ALL[k];
+            let text = format!("{}_{body}", kind.prefix());
+            let mut out = [0u8; TOKEN_BYTES];
+            let canonical = Base64UrlUnpadded::decode(&body, &mut out).is_ok();
+            proptest::prop_assert_eq!(parse(kind, &text).is_ok(), canonical);
+            if canonical {
+                proptest::prop_assert_eq!(Base64UrlUnpadded::encode_string(&out), body);
+            }
+        }
+
+        /// Changing one character of a token either makes it malformed or makes another
+        /// token (another hash): never the same one.
+        #[test]
+        fn prop_one_character_changed(bytes in proptest::array::uniform32(0u8..), at in 0usize..48, c in proptest::char::range('!', '~')) {
+            let t = generate(TokenKind::Session, &Fixed(bytes)).unwrap();
+            let mut chars: Vec<char> = t.expose().chars().collect();
+            proptest::prop_assume!(chars[at] != c);
+            chars[at] = c;
+            let text: String = chars.into_iter().collect();
+            if let Ok(other) = parse(TokenKind::Session, &text) {
+                proptest::prop_assert_ne!(other.hash(), t.hash());
+            }
+        }
+    }
+
     #[test]
     fn tampering_one_character_changes_the_hash() {
         let random = TestRandom::new(3);

@@ -343,6 +343,44 @@ fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, HostError> {
     })
 }
 
+fn decode_document(bytes: &[u8]) -> Result<DocumentContent, HostError> {
+    let w: DocumentWire = serde_json::from_slice(bytes)
+        .map_err(|_| unavailable("answer does not follow the contract"))?;
+    let bytes = Base64::decode_vec(w.content_base64.trim())
+        .map_err(|_| unavailable("document is not base64"))?;
+    Ok(DocumentContent {
+        file_name: w.file_name,
+        content_type: w.content_type,
+        bytes,
+    })
+}
+
+/// Decodes the answer to `call` as [`HttpHostData`] does after a `200`, and turns the decoded
+/// value back into the JSON the client API shows (dates as `YYYY-MM-DD`). For the fuzz targets
+/// (`crate::fuzzing::host_answer`).
+pub(crate) fn decode_answer(call: &str, bytes: &[u8]) -> Result<Value, HostError> {
+    fn shown<T: serde::Serialize>(r: Result<T, HostError>) -> Result<Value, HostError> {
+        let mut v = serde_json::to_value(r?).map_err(|_| unavailable("not serialisable"))?;
+        iso_dates(&mut v);
+        Ok(v)
+    }
+    match call {
+        "statement" => shown(decode::<Statement>(bytes)),
+        "property-balance" => shown(decode::<PropertyBalance>(bytes)),
+        "tenant-balance" => shown(decode::<TenantBalance>(bytes)),
+        "landlord-float" => shown(decode::<LandlordFloat>(bytes)),
+        "future-deductions" => shown(decode::<FutureDeductions>(bytes)),
+        "inspection-reports" => shown(decode::<Vec<InspectionReport>>(bytes)),
+        "offers" => shown(decode::<Vec<Offer>>(bytes)),
+        "viewings" => shown(decode::<Vec<Viewing>>(bytes)),
+        "viewing-feedback" => shown(decode::<Vec<ViewingFeedback>>(bytes)),
+        "team-member" => shown(decode::<TeamMember>(bytes)),
+        "document-content" => shown(decode_document(bytes)),
+        "custom" => serde_json::from_slice(bytes).map_err(|_| unavailable("answer is not JSON")),
+        _ => Err(HostError::Unsupported),
+    }
+}
+
 fn property_json(p: &HostProperty) -> Value {
     json!({
         "agency": p.agency.to_string(),
@@ -375,15 +413,7 @@ impl HostData for HttpHostData {
             )
             .await?;
         check(status)?;
-        let w: DocumentWire = serde_json::from_slice(&bytes)
-            .map_err(|_| unavailable("answer does not follow the contract"))?;
-        let bytes = Base64::decode_vec(w.content_base64.trim())
-            .map_err(|_| unavailable("document is not base64"))?;
-        Ok(DocumentContent {
-            file_name: w.file_name,
-            content_type: w.content_type,
-            bytes,
-        })
+        decode_document(&bytes)
     }
 
     async fn statement(&self, p: &HostProperty, period: Period) -> Result<Statement, HostError> {

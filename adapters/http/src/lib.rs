@@ -45,6 +45,8 @@ mod bootstrap;
 mod config;
 mod error;
 mod extract;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod host_data;
 pub mod openapi;
 mod pages;

@@ -35,9 +35,11 @@ pub(crate) struct Cookies {
 
 impl Cookies {
     pub(crate) fn new(config: &HttpConfig) -> Self {
-        Self {
-            secure: config.secure_cookies,
-        }
+        Self::with_secure(config.secure_cookies)
+    }
+
+    pub(crate) fn with_secure(secure: bool) -> Self {
+        Self { secure }
     }
 
     fn name(&self, base: &str) -> String {
@@ -251,6 +253,92 @@ mod tests {
             Binding::Session("abc"),
             &"A".repeat(10_000)
         ));
+    }
+
+    fn jar(header: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(header) {
+            h.append(header::COOKIE, v);
+        }
+        h
+    }
+
+    proptest::proptest! {
+        /// A cookie the service sets (secure or not) reads back as the same value, among
+        /// other cookies, whatever their order.
+        #[test]
+        fn prop_set_cookie_round_trips(
+            value in "[A-Za-z0-9_-]{1,128}",
+            other in "[A-Za-z0-9_-]{0,40}",
+            secure in proptest::bool::ANY,
+            first in proptest::bool::ANY,
+        ) {
+            let cookies = Cookies::with_secure(secure);
+            let name = cookies.session_name("acme");
+            let set = cookies.set(&name, &value, SameSite::Lax, Some(60)).unwrap();
+            let set = set.to_str().unwrap();
+            proptest::prop_assert!(set.contains("HttpOnly") && set.contains("Path=/"));
+            proptest::prop_assert_eq!(set.contains("Secure"), secure);
+            let pair = set.split(';').next().unwrap();
+            let header = if first {
+                format!("{pair}; unrelated={other}")
+            } else {
+                format!("unrelated={other}; {pair}")
+            };
+            proptest::prop_assert_eq!(cookie_value(&jar(&header), &name), Some(value));
+        }
+
+        /// Whatever the Cookie header, a value read is non-empty, at most 128 characters of
+        /// the URL-safe alphabet; and never a panic.
+        #[test]
+        fn prop_cookie_values_are_sane(header in "[ -~]{0,300}", name in "[a-z_-]{1,12}") {
+            for n in [name.as_str(), "__Host-portico_pre"] {
+                if let Some(v) = cookie_value(&jar(&header), n) {
+                    proptest::prop_assert!(!v.is_empty() && v.len() <= MAX_COOKIE_VALUE);
+                    proptest::prop_assert!(v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+                }
+            }
+        }
+
+        /// A value with a character outside the alphabet inside it, or longer than 128
+        /// characters, is never read.
+        #[test]
+        fn prop_odd_values_are_refused(
+            odd in "[A-Za-z0-9_-]{1,10}[!#$&'()*+./:<>?@^`{|}~=][A-Za-z0-9_-]{1,10}",
+            long in "[A-Za-z0-9_-]{129,300}",
+        ) {
+            for value in [odd, long] {
+                let got = cookie_value(&jar(&format!("portico_pre={value}")), "portico_pre");
+                proptest::prop_assert!(got.is_none(), "{:?} read from {:?}", got, value);
+            }
+        }
+
+        /// A CSRF token checks for its own agency and binding only; any other text fails.
+        #[test]
+        fn prop_csrf_binding(
+            slug in "[a-z]{1,10}",
+            value in "[A-Za-z0-9_-]{1,60}",
+            session in proptest::bool::ANY,
+            other in "[ -~]{0,70}",
+        ) {
+            let k = [9u8; 32];
+            let b = if session { Binding::Session(&value) } else { Binding::PreSession(&value) };
+            let flipped = if session { Binding::PreSession(&value) } else { Binding::Session(&value) };
+            let t = csrf_token(&k, &slug, b);
+            proptest::prop_assert!(csrf_ok(&k, &slug, b, &t));
+            proptest::prop_assert!(!csrf_ok(&k, &slug, flipped, &t));
+            let other_slug = format!("{slug}x");
+            proptest::prop_assert!(!csrf_ok(&k, &other_slug, b, &t));
+            if other != t {
+                proptest::prop_assert!(!csrf_ok(&k, &slug, b, &other));
+            }
+        }
+
+        /// `next` only ever leads to an allow-listed page.
+        #[test]
+        fn prop_next_is_allow_listed(next in "[ -~]{0,60}") {
+            proptest::prop_assert!(matches!(safe_next(&next), "./" | "account"));
+        }
     }
 
     #[test]

@@ -106,6 +106,10 @@ impl Portal {
             .await?
             .filter(|a| a.email_key == login_key(email) && a.status != AccountStatus::Disabled);
         let Some(account) = account else {
+            // The same reads and the same write as for an existing account (issue 9).
+            self.code_mail_allowed(&agency, self.decoy_account()?, now)
+                .await?;
+            self.decoy_code(&agency, &attempt, now).await?;
             self.audit(
                 agency.id,
                 Actor::Anonymous,
@@ -119,6 +123,7 @@ impl Portal {
         };
         if !address_ok || !self.code_mail_allowed(&agency, account.id, now).await? {
             tracing::info!(agency = %agency.id, "code email dropped by rate limit");
+            self.decoy_code(&agency, &attempt, now).await?;
             return Ok(challenge);
         }
         let digits = self
@@ -163,6 +168,60 @@ impl Portal {
         self.store.issue_code(&code, &mail, &audit).await?;
         self.mail_queued();
         Ok(challenge)
+    }
+
+    /// The write of issuing a code, for a request that sends nothing (unknown or
+    /// rate-limited account), so that its timing does not tell it apart (issue 9): the same
+    /// records handed to `issue_code` for an account that does not exist, which every store
+    /// refuses (`NotFound`) without keeping anything.
+    async fn decoy_code(
+        &self,
+        agency: &Agency,
+        attempt: &RawToken,
+        now: OffsetDateTime,
+    ) -> Result<(), Internal> {
+        let account = self.decoy_account()?;
+        let digits = self.random.digits(self.config.code_digits)?;
+        let expires_at = now + self.config.code_lifetime;
+        let code = EmailCode {
+            id: CodeId::from_random_bytes(self.random.bytes16()?),
+            agency: agency.id,
+            account,
+            attempt_hash: attempt.hash(),
+            code_hash: code_hash(attempt, &digits),
+            created_at: now,
+            expires_at,
+            attempts: 0,
+            used_at: None,
+            revoked_at: None,
+        };
+        let mail = self.outbox_message(
+            agency.id,
+            now,
+            "decoy@invalid",
+            MailContent::SignInCode {
+                recipient_name: String::new(),
+                code: digits,
+                expires_at,
+            },
+        )?;
+        let audit = self.audit_event(
+            agency.id,
+            now,
+            Actor::Anonymous,
+            Some(account),
+            AuditKind::CodeSent,
+            &RequestContext::default(),
+            "decoy",
+        )?;
+        match self.store.issue_code(&code, &mail, &audit).await {
+            Err(crate::error::StoreError::NotFound) => Ok(()),
+            Err(e) => Err(e.into()),
+            Ok(()) => {
+                tracing::error!(agency = %agency.id, "a store accepted a code for no account");
+                Ok(())
+            }
+        }
     }
 
     async fn code_mail_allowed(

@@ -147,7 +147,15 @@ impl Portal {
         )
         .await?;
         let Some(account) = account else {
-            return Ok(());
+            // The same reads and the same write as for an existing account (issue 9).
+            self.account_mail_allowed(
+                agency.id,
+                self.decoy_account()?,
+                &[LinkPurpose::PasswordReset, LinkPurpose::Invitation],
+                now,
+            )
+            .await?;
+            return self.decoy_link(&agency, now).await;
         };
         if !address_ok
             || !self
@@ -160,10 +168,10 @@ impl Portal {
                 .await?
         {
             tracing::info!(agency = %agency.id, "reset email dropped by rate limit");
-            return Ok(());
+            return self.decoy_link(&agency, now).await;
         }
         match account.status {
-            AccountStatus::Disabled => Ok(()),
+            AccountStatus::Disabled => self.decoy_link(&agency, now).await,
             AccountStatus::Invited => {
                 match self
                     .issue_invitation(&agency, &account, Actor::Anonymous, now, ctx)
@@ -179,6 +187,65 @@ impl Portal {
                     .await
             }
         }
+    }
+
+    /// An account id that exists nowhere (fresh random bytes), for decoy work.
+    pub(crate) fn decoy_account(&self) -> Result<AccountId, Internal> {
+        Ok(AccountId::from_random_bytes(
+            self.random.bytes16().map_err(Internal::from)?,
+        ))
+    }
+
+    /// The work of issuing a reset link, for a request that sends nothing (unknown, disabled
+    /// or rate-limited account), so that its timing does not tell it apart from one that
+    /// sends (issue 9; measured by portico-http's `enumeration` test): the same link, mail
+    /// and audit records are built and handed to the store in one `issue_link`, aimed at an
+    /// account that does not exist, which every store refuses (`NotFound`) without keeping
+    /// anything; then one small committed write. Any other storage failure fails the request,
+    /// as it would for a real account.
+    pub(crate) async fn decoy_link(
+        &self,
+        agency: &Agency,
+        now: OffsetDateTime,
+    ) -> Result<(), Internal> {
+        let account = self.decoy_account()?;
+        let issued = self.new_link(
+            agency.id,
+            account,
+            LinkPurpose::PasswordReset,
+            now,
+            self.config.reset_lifetime,
+            Actor::Anonymous,
+            None,
+        )?;
+        let content = MailContent::PasswordReset {
+            recipient_name: String::new(),
+            reset_url: portal_url(agency, "/reset", Some(&issued.raw)),
+            expires_at: issued.link.expires_at,
+        };
+        let mail = self.outbox_message(agency.id, now, "decoy@invalid", content)?;
+        let audit = self.audit_event(
+            agency.id,
+            now,
+            Actor::Anonymous,
+            Some(account),
+            AuditKind::PasswordResetSent,
+            &RequestContext::default(),
+            "decoy",
+        )?;
+        match self.store.issue_link(&issued.link, &mail, &audit).await {
+            Err(crate::error::StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+            Ok(()) => {
+                tracing::error!(agency = %agency.id, "a store accepted a link for no account");
+            }
+        }
+        // A refused write costs less than a committed one: commit one small write too (a
+        // counter no decision reads), as a real request commits its link.
+        self.store
+            .record_failure(agency.id, &ThrottleKey("decoy".into()), now)
+            .await?;
+        Ok(())
     }
 
     /// Staff (through the host CRM) send a password reset email: a reset link for an active

@@ -7,6 +7,7 @@ mod admin;
 mod api;
 mod asvs;
 mod checklist;
+mod enumeration;
 mod harness;
 mod host_data;
 mod openapi;

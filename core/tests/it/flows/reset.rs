@@ -23,6 +23,43 @@ async fn checklist_16_unknown_account_same_answer_no_email_audited() {
     );
 }
 
+/// The decoy work done for an unknown, disabled or rate-limited account (so that its timing
+/// matches a real request's, issue 9) keeps nothing: no link, no mail, no audit record of it.
+#[tokio::test]
+async fn decoy_work_for_requests_that_send_nothing_keeps_nothing() {
+    let h = H::new().await;
+    let (acc, _) = h.active_client("ann@example.com").await;
+    let mails_before = h.mails().await.len();
+    let audit_before = h.audit_kinds().await.len();
+    for _ in 0..3 {
+        h.portal
+            .request_password_reset(h.agency.id, "nobody@example.com", &h.ctx)
+            .await
+            .unwrap();
+    }
+    h.portal
+        .disable_account(h.agency.id, staff(), acc.id, &h.ctx)
+        .await
+        .unwrap();
+    h.portal
+        .request_password_reset(h.agency.id, "ann@example.com", &h.ctx)
+        .await
+        .unwrap();
+    use portico_core::store::LinkStore as _;
+    let resets = h
+        .store
+        .links(h.agency.id, None, Some(LinkPurpose::PasswordReset))
+        .await
+        .unwrap();
+    assert!(resets.is_empty(), "{resets:?}");
+    assert_eq!(h.mails().await.len(), mails_before);
+    let kinds = h.audit_kinds().await;
+    assert!(
+        !kinds[audit_before..].contains(&AuditKind::PasswordResetSent),
+        "{kinds:?}"
+    );
+}
+
 #[tokio::test]
 async fn checklist_19_reset_link_one_hour_single_use_ends_sessions_no_sign_in() {
     let h = H::new().await;
