@@ -430,6 +430,10 @@ async fn request_reset(
     Params(slug): Params<String>,
     req: Request,
 ) -> ApiResult {
+    crate::extract::answer_no_sooner(&st.clone(), request_reset_now(st, slug, req)).await
+}
+
+async fn request_reset_now(st: Shared, slug: String, req: Request) -> ApiResult {
     let agency = st.agency(&slug).await?;
     let (body, headers, ext): (LoginBody, _, _) = unsafe_json(&st, &agency, req).await?;
     st.portal
@@ -488,6 +492,10 @@ async fn request_code(
     Params(slug): Params<String>,
     req: Request,
 ) -> ApiResult {
+    crate::extract::answer_no_sooner(&st.clone(), request_code_now(st, slug, req)).await
+}
+
+async fn request_code_now(st: Shared, slug: String, req: Request) -> ApiResult {
     let agency = st.agency(&slug).await?;
     let (body, headers, ext): (EmailBody, _, _) = unsafe_json(&st, &agency, req).await?;
     let challenge = st

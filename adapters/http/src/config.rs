@@ -23,6 +23,9 @@ pub enum ConfigError {
     /// An extra origin is not `scheme://host[:port]`.
     #[error("an allowed origin must be scheme://host[:port] without a path")]
     Origin,
+    /// The answer floor is above 5 seconds.
+    #[error("the answer floor must be at most 5 seconds")]
+    AnswerFloor,
     /// The page templates failed to load (a bug: they are embedded).
     #[error("page templates failed to load: {0}")]
     Templates(String),
@@ -143,6 +146,12 @@ pub struct HttpConfig {
     /// Origins besides each agency's portal origin (from its `portal_base_url`) from which
     /// browsers may post forms and API calls (`https://crm.example`).
     pub extra_origins: Vec<String>,
+    /// The soonest a forgotten-password or sign-in-code request is answered after it arrives
+    /// (default 250 ms; at most 5 s). For an existing account such a request commits a link
+    /// or code, its mail and audit; for an unknown one core does decoy work that writes less.
+    /// Answering every such request at the same moment keeps the difference out of the
+    /// response time (checklist 16). Zero turns the floor off (tests).
+    pub answer_floor: std::time::Duration,
 }
 
 impl HttpConfig {
@@ -155,6 +164,7 @@ impl HttpConfig {
             rate_limits: RateLimits::default(),
             secure_cookies: true,
             extra_origins: Vec::new(),
+            answer_floor: std::time::Duration::from_millis(250),
         })
     }
 
@@ -165,6 +175,9 @@ impl HttpConfig {
         }
         if self.trusted_proxy == (TrustedProxy::ForwardedFor { proxies: 0 }) {
             return Err(ConfigError::ProxyCount);
+        }
+        if self.answer_floor > std::time::Duration::from_secs(5) {
+            return Err(ConfigError::AnswerFloor);
         }
         for o in &self.extra_origins {
             if crate::security::origin_of(o).as_deref() != Some(o.trim_end_matches('/')) {

@@ -204,3 +204,16 @@ where
         }
     }
 }
+
+/// Runs `answer` and returns its outcome no sooner than the configured answer floor after
+/// `start` (see [`crate::HttpConfig::answer_floor`]): requests whose work differs between
+/// existing and unknown accounts all answer at the same moment.
+pub(crate) async fn answer_no_sooner<T>(st: &AppState, answer: impl Future<Output = T>) -> T {
+    let start = tokio::time::Instant::now();
+    let out = answer.await;
+    let floor = st.config.answer_floor;
+    if !floor.is_zero() {
+        tokio::time::sleep_until(start + floor).await;
+    }
+    out
+}

@@ -803,6 +803,10 @@ async fn forgot(
     Params(slug): Params<String>,
     req: Request,
 ) -> PageResult {
+    crate::extract::answer_no_sooner(&st.clone(), forgot_now(st, slug, req)).await
+}
+
+async fn forgot_now(st: Shared, slug: String, req: Request) -> PageResult {
     let agency = st.agency(&slug).await?;
     let (headers, ext, bytes) = anon_post(&st, &agency, req).await?;
     let form: LoginForm = parse_form(&bytes).page(&agency)?;
@@ -1152,6 +1156,10 @@ async fn code_request(
     Params(slug): Params<String>,
     req: Request,
 ) -> PageResult {
+    crate::extract::answer_no_sooner(&st.clone(), code_request_now(st, slug, req)).await
+}
+
+async fn code_request_now(st: Shared, slug: String, req: Request) -> PageResult {
     let agency = st.agency(&slug).await?;
     let (headers, ext, bytes) = anon_post(&st, &agency, req).await?;
     let form: CodeRequestForm = parse_form(&bytes).page(&agency)?;

@@ -106,6 +106,7 @@ impl Harness {
         );
         let mut cfg = HttpConfig::new(*SECRET).expect("config");
         cfg.rate_limits = RateLimits::none();
+        cfg.answer_floor = std::time::Duration::ZERO;
         let svc = PorticoService::builder(portal.clone())
             .config(cfg)
             .access(access)

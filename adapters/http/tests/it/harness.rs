@@ -91,6 +91,7 @@ impl T {
             .unwrap();
         let mut cfg = HttpConfig::new(*SECRET).unwrap();
         cfg.rate_limits = RateLimits::none();
+        cfg.answer_floor = std::time::Duration::ZERO;
         config(&mut cfg);
         let host = portico_core::host::FakeHost::new();
         let mut builder = PorticoService::builder(portal.clone()).config(cfg);
