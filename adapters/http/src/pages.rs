@@ -70,28 +70,141 @@ static ENV: LazyLock<Result<Environment<'static>, String>> = LazyLock::new(|| {
     let mut env = Environment::new();
     env.add_filter("money", money);
     env.add_filter("label", label);
+    env.add_filter("date", date);
+    env.add_filter("columns", columns);
+    env.add_filter("tone", tone);
+    env.add_test("money", is_money);
+    env.add_test("negative", is_negative);
+    env.add_test("date", is_date);
     for (name, source) in TEMPLATES {
         env.add_template(name, source).map_err(|e| e.to_string())?;
     }
     Ok(env)
 });
 
-/// `{"minor": 95000, "currency": "GBP"}` → `GBP 950.00` (two decimals: the common case;
-/// the currency code is always shown).
-fn money(v: Value) -> String {
-    let minor = v
-        .get_attr("minor")
-        .ok()
-        .and_then(|m| i64::try_from(m).ok())
-        .unwrap_or(0);
-    let currency = v
-        .get_attr("currency")
-        .ok()
-        .map(|c| c.to_string())
-        .unwrap_or_default();
-    let sign = if minor < 0 { "-" } else { "" };
+/// Minor units and currency of a `{"minor": …, "currency": …}` value, if it is one.
+fn money_parts(v: &Value) -> Option<(i64, String)> {
+    let minor = v.get_attr("minor").ok()?;
+    let currency = v.get_attr("currency").ok()?;
+    if minor.is_undefined() || currency.is_undefined() {
+        return None;
+    }
+    Some((i64::try_from(minor).ok()?, currency.to_string()))
+}
+
+/// `{"minor": 124120, "currency": "GBP"}` → `£1,241.20`; `€`, `$` for EUR and USD, else
+/// `1,241.20 XYZ`; negative amounts start with a minus sign `−` (U+2212). Anything that
+/// is not a money value renders as an empty string.
+pub(crate) fn money(v: Value) -> String {
+    let Some((minor, currency)) = money_parts(&v) else {
+        return String::new();
+    };
     let abs = minor.unsigned_abs();
-    format!("{currency} {sign}{}.{:02}", abs / 100, abs % 100)
+    let units = (abs / 100).to_string();
+    let mut grouped = String::with_capacity(units.len() + units.len() / 3);
+    for (i, c) in units.chars().enumerate() {
+        if i > 0 && (units.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let number = format!("{grouped}.{:02}", abs % 100);
+    let sign = if minor < 0 { "\u{2212}" } else { "" };
+    match currency.as_str() {
+        "GBP" => format!("{sign}£{number}"),
+        "EUR" => format!("{sign}€{number}"),
+        "USD" => format!("{sign}${number}"),
+        _ => format!("{sign}{number} {currency}"),
+    }
+}
+
+/// `true` for a money value (`minor` and `currency`).
+fn is_money(v: Value) -> bool {
+    money_parts(&v).is_some()
+}
+
+/// `true` for a money value below zero (for the `neg` class).
+fn is_negative(v: Value) -> bool {
+    money_parts(&v).is_some_and(|(m, _)| m < 0)
+}
+
+/// `2026-11-10` → `10 Nov 2026`; an RFC 3339 date-time → `10 Nov 2026, 14:30` (its own
+/// offset). Any other value is returned unchanged as text.
+pub(crate) fn date(v: Value) -> String {
+    let s = v.to_string();
+    format_date(&s).unwrap_or(s)
+}
+
+/// `true` when a value is a date or a date-time that [`date`] formats.
+fn is_date(v: Value) -> bool {
+    v.as_str().is_some_and(|s| format_date(s).is_some())
+}
+
+fn format_date(s: &str) -> Option<String> {
+    use time::format_description::well_known::Rfc3339;
+    use time::macros::format_description;
+    let day = format_description!("[day padding:none] [month repr:short] [year]");
+    if s.len() == 10 {
+        let d = time::Date::parse(s, format_description!("[year]-[month]-[day]")).ok()?;
+        return d.format(&day).ok();
+    }
+    let t = time::OffsetDateTime::parse(s, &Rfc3339).ok()?;
+    let hm = format_description!("[hour]:[minute]");
+    Some(format!("{}, {}", t.date().format(&day).ok()?, t.time().format(&hm).ok()?))
+}
+
+/// Columns for a list of uniform records: every item a map with the same keys (not a money
+/// value) → the keys, dates first and money last; anything else → none (generic rendering).
+fn columns(v: Value) -> Value {
+    let Ok(iter) = v.try_iter() else {
+        return Value::from(());
+    };
+    let items: Vec<Value> = iter.collect();
+    let mut keys: Option<Vec<String>> = None;
+    for it in &items {
+        if it.kind() != minijinja::value::ValueKind::Map || is_money(it.clone()) {
+            return Value::from(());
+        }
+        let Ok(ks) = it.try_iter() else {
+            return Value::from(());
+        };
+        let ks: Vec<String> = ks.map(|k| k.to_string()).collect();
+        match &keys {
+            None => keys = Some(ks),
+            Some(prev) if *prev == ks => {}
+            Some(_) => return Value::from(()),
+        }
+    }
+    let (Some(keys), Some(first)) = (keys, items.first()) else {
+        return Value::from(());
+    };
+    let rank = |k: &String| {
+        let x = first.get_attr(k).unwrap_or_default();
+        if is_date(x.clone()) {
+            0
+        } else if is_money(x) {
+            2
+        } else {
+            1
+        }
+    };
+    let mut keys = keys;
+    keys.sort_by_key(rank);
+    Value::from(keys)
+}
+
+/// Tone of a status word for its pill: `good`, `bad`, `warn` or `neutral` (a fixed set,
+/// safe in a class attribute whatever the host sends).
+fn tone(s: String) -> &'static str {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "valid" | "accepted" | "completed" | "complete" | "paid" | "active" | "agreed"
+        | "confirmed" | "attended" | "satisfactory" => "good",
+        "expired" | "rejected" | "declined" | "cancelled" | "canceled" | "withdrawn"
+        | "overdue" | "failed" | "unsatisfactory" | "no show" | "no_show" => "bad",
+        "pending" | "due" | "expiring" | "expiring soon" | "expiring_soon" | "booked"
+        | "scheduled" | "under offer" | "under_offer" | "awaiting" | "submitted" => "warn",
+        _ => "neutral",
+    }
 }
 
 /// `due_to_owner` → `Due to owner`.
