@@ -150,7 +150,11 @@ fn format_date(s: &str) -> Option<String> {
     }
     let t = time::OffsetDateTime::parse(s, &Rfc3339).ok()?;
     let hm = format_description!("[hour]:[minute]");
-    Some(format!("{}, {}", t.date().format(&day).ok()?, t.time().format(&hm).ok()?))
+    Some(format!(
+        "{}, {}",
+        t.date().format(&day).ok()?,
+        t.time().format(&hm).ok()?
+    ))
 }
 
 /// Columns for a list of uniform records: every item a map with the same keys (not a money
@@ -1358,5 +1362,159 @@ async fn code_verify(
                 Err(PageFailure(f, Some(Box::new(agency))))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn js(v: serde_json::Value) -> Value {
+        Value::from(minijinja::value::Serde(v))
+    }
+
+    fn m(minor: i64, currency: &str) -> Value {
+        js(json!({"minor": minor, "currency": currency}))
+    }
+
+    #[test]
+    fn money_uses_symbols_grouping_and_a_real_minus_sign() {
+        assert_eq!(money(m(124_120, "GBP")), "£1,241.20");
+        assert_eq!(money(m(-20_880, "GBP")), "\u{2212}£208.80");
+        assert_eq!(money(m(5, "EUR")), "€0.05");
+        assert_eq!(money(m(123_456_789, "USD")), "$1,234,567.89");
+        assert_eq!(money(m(100_000, "CHF")), "1,000.00 CHF");
+        assert_eq!(money(m(-99_999, "JPY")), "\u{2212}999.99 JPY");
+        assert_eq!(money(m(0, "GBP")), "£0.00");
+        assert_eq!(
+            money(m(i64::MIN, "GBP")),
+            "\u{2212}£92,233,720,368,547,758.08"
+        );
+        // Not money: nothing rather than a panic or a made-up amount.
+        assert_eq!(money(Value::from("12")), "");
+        assert_eq!(money(js(json!({"minor": "x", "currency": "GBP"}))), "");
+        assert!(is_negative(m(-1, "GBP")));
+        assert!(!is_negative(m(0, "GBP")));
+        assert!(!is_money(js(json!({"minor": 1}))));
+    }
+
+    #[test]
+    fn dates_read_like_dates_and_anything_else_is_left_alone() {
+        assert_eq!(date(Value::from("2026-11-10")), "10 Nov 2026");
+        assert_eq!(date(Value::from("2026-01-05")), "5 Jan 2026");
+        assert_eq!(
+            date(Value::from("2026-11-10T14:30:00Z")),
+            "10 Nov 2026, 14:30"
+        );
+        assert_eq!(date(Value::from("2026-02-30")), "2026-02-30");
+        assert_eq!(date(Value::from("Gutter clearance")), "Gutter clearance");
+        assert!(is_date(Value::from("2026-11-10")));
+        assert!(!is_date(Value::from("10/11/2026")));
+        assert!(!is_date(Value::from(20_261_110)));
+    }
+
+    #[test]
+    fn uniform_records_get_columns_dates_first_money_last() {
+        let rows = js(json!([
+            {"amount": {"minor": 1, "currency": "GBP"}, "date": "2026-11-10", "description": "Rent"},
+            {"amount": {"minor": -1, "currency": "GBP"}, "date": "2026-11-03", "description": "Fee"}
+        ]));
+        let cols: Vec<String> = columns(rows)
+            .try_iter()
+            .unwrap()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(cols, ["date", "description", "amount"]);
+        for other in [
+            json!([{"a": 1}, {"b": 1}]),
+            json!([{"a": 1}, "text"]),
+            json!([1, 2]),
+            json!([{"minor": 1, "currency": "GBP"}]),
+            json!([]),
+            json!("text"),
+        ] {
+            assert!(columns(js(other.clone())).is_none(), "{other}");
+        }
+    }
+
+    #[test]
+    fn status_tones_are_a_fixed_set() {
+        assert_eq!(tone("Valid".into()), "good");
+        assert_eq!(tone("expired".into()), "bad");
+        assert_eq!(tone("pending".into()), "warn");
+        assert_eq!(tone("\" onmouseover=\"x".into()), "neutral");
+    }
+
+    fn dashboard(data: serde_json::Value) -> String {
+        let env = ENV.as_ref().unwrap();
+        let ctx = js(json!({
+            "display_name": "1 High Street", "kind": "lettings", "roles": ["landlord"],
+            "property_id": "p1", "csrf": "c", "many": true,
+            "widgets": [{"id": "w1", "title": "Widget", "state": "ready", "data": data}]
+        }));
+        env.get_template("dashboard.html")
+            .unwrap()
+            .render(ctx)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_list_of_records_renders_as_a_table_with_headline_figures() {
+        let html = dashboard(json!({"type": "property_balance", "data": {
+            "due_to_owner": {"minor": 102_720, "currency": "GBP"},
+            "transactions": [
+                {"date": "2026-11-10", "description": "Payment <to> landlord", "amount": {"minor": -166_920, "currency": "GBP"}},
+                {"date": "2026-11-01", "description": "Rent", "amount": {"minor": 120_000, "currency": "GBP"}}
+            ]
+        }}));
+        assert!(html.contains("<table>"), "{html}");
+        assert!(html.contains("<caption>Transactions</caption>"), "{html}");
+        assert!(html.contains("<th scope=\"col\">Date</th><th scope=\"col\">Description</th><th scope=\"col\" class=\"num\">Amount</th>"), "{html}");
+        assert!(
+            html.contains(
+                "<td class=\"num\"><span class=\"money neg\">\u{2212}£1,669.20</span></td>"
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains("<span class=\"money\">£1,200.00</span>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<time datetime=\"2026-11-10\">10 Nov 2026</time>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("Payment &lt;to&gt; landlord"),
+            "host text is escaped"
+        );
+        assert!(html.contains("<p class=\"figure\"><span class=\"figure-label\">Due to owner</span> <span class=\"money\">£1,027.20</span></p>"), "{html}");
+        assert!(!html.contains("<dl"), "no nested lists for records: {html}");
+        assert!(html.contains("id=\"w-w1\""));
+        assert!(html.contains("action=\"../sign-out\""));
+        assert!(html.contains("<main id=\"main\" class=\"wide\">"));
+    }
+
+    #[test]
+    fn statuses_are_pills_and_odd_lists_fall_back_to_a_generic_rendering() {
+        let html = dashboard(json!({"type": "offers", "data": [
+            {"made_at": "2026-11-01T10:00:00Z", "status": "rejected", "amount": {"minor": 100, "currency": "EUR"}, "buyer": {"first": "Jo", "last": "Bloggs"}}
+        ]}));
+        assert!(
+            html.contains("<span class=\"pill bad\">Rejected</span>"),
+            "{html}"
+        );
+        assert!(html.contains("<td>Jo Bloggs</td>"), "{html}");
+        assert!(html.contains("1 Nov 2026, 10:00"), "{html}");
+        let html = dashboard(
+            json!({"type": "custom", "data": {"notes": [{"a": 1}, {"b": "two"}, "three"]}}),
+        );
+        assert!(!html.contains("<table"), "{html}");
+        assert!(html.contains("<ul class=\"plain\">"), "{html}");
+        assert!(html.contains("<dt>B</dt><dd>two</dd>"), "{html}");
+        assert!(html.contains("<li>three</li>"), "{html}");
+        let html = dashboard(json!({"type": "custom", "data": {"notes": []}}));
+        assert!(html.contains("None."), "{html}");
     }
 }
