@@ -1468,7 +1468,7 @@ mod tests {
                 {"date": "2026-11-01", "description": "Rent", "amount": {"minor": 120_000, "currency": "GBP"}}
             ]
         }}));
-        assert!(html.contains("<table>"), "{html}");
+        assert!(html.contains("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Transactions\"><table>"), "{html}");
         assert!(html.contains("<caption>Transactions</caption>"), "{html}");
         assert!(html.contains("<th scope=\"col\">Date</th><th scope=\"col\">Description</th><th scope=\"col\" class=\"num\">Amount</th>"), "{html}");
         assert!(
