@@ -70,28 +70,145 @@ static ENV: LazyLock<Result<Environment<'static>, String>> = LazyLock::new(|| {
     let mut env = Environment::new();
     env.add_filter("money", money);
     env.add_filter("label", label);
+    env.add_filter("date", date);
+    env.add_filter("columns", columns);
+    env.add_filter("tone", tone);
+    env.add_test("money", is_money);
+    env.add_test("negative", is_negative);
+    env.add_test("date", is_date);
     for (name, source) in TEMPLATES {
         env.add_template(name, source).map_err(|e| e.to_string())?;
     }
     Ok(env)
 });
 
-/// `{"minor": 95000, "currency": "GBP"}` → `GBP 950.00` (two decimals: the common case;
-/// the currency code is always shown).
-fn money(v: Value) -> String {
-    let minor = v
-        .get_attr("minor")
-        .ok()
-        .and_then(|m| i64::try_from(m).ok())
-        .unwrap_or(0);
-    let currency = v
-        .get_attr("currency")
-        .ok()
-        .map(|c| c.to_string())
-        .unwrap_or_default();
-    let sign = if minor < 0 { "-" } else { "" };
+/// Minor units and currency of a `{"minor": …, "currency": …}` value, if it is one.
+fn money_parts(v: &Value) -> Option<(i64, String)> {
+    let minor = v.get_attr("minor").ok()?;
+    let currency = v.get_attr("currency").ok()?;
+    if minor.is_undefined() || currency.is_undefined() {
+        return None;
+    }
+    Some((i64::try_from(minor).ok()?, currency.to_string()))
+}
+
+/// `{"minor": 124120, "currency": "GBP"}` → `£1,241.20`; `€`, `$` for EUR and USD, else
+/// `1,241.20 XYZ`; negative amounts start with a minus sign `−` (U+2212). Anything that
+/// is not a money value renders as an empty string.
+pub(crate) fn money(v: Value) -> String {
+    let Some((minor, currency)) = money_parts(&v) else {
+        return String::new();
+    };
     let abs = minor.unsigned_abs();
-    format!("{currency} {sign}{}.{:02}", abs / 100, abs % 100)
+    let units = (abs / 100).to_string();
+    let mut grouped = String::with_capacity(units.len() + units.len() / 3);
+    for (i, c) in units.chars().enumerate() {
+        if i > 0 && (units.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let number = format!("{grouped}.{:02}", abs % 100);
+    let sign = if minor < 0 { "\u{2212}" } else { "" };
+    match currency.as_str() {
+        "GBP" => format!("{sign}£{number}"),
+        "EUR" => format!("{sign}€{number}"),
+        "USD" => format!("{sign}${number}"),
+        _ => format!("{sign}{number} {currency}"),
+    }
+}
+
+/// `true` for a money value (`minor` and `currency`).
+fn is_money(v: Value) -> bool {
+    money_parts(&v).is_some()
+}
+
+/// `true` for a money value below zero (for the `neg` class).
+fn is_negative(v: Value) -> bool {
+    money_parts(&v).is_some_and(|(m, _)| m < 0)
+}
+
+/// `2026-11-10` → `10 Nov 2026`; an RFC 3339 date-time → `10 Nov 2026, 14:30` (its own
+/// offset). Any other value is returned unchanged as text.
+pub(crate) fn date(v: Value) -> String {
+    let s = v.to_string();
+    format_date(&s).unwrap_or(s)
+}
+
+/// `true` when a value is a date or a date-time that [`date`] formats.
+fn is_date(v: Value) -> bool {
+    v.as_str().is_some_and(|s| format_date(s).is_some())
+}
+
+fn format_date(s: &str) -> Option<String> {
+    use time::format_description::well_known::Rfc3339;
+    use time::macros::format_description;
+    let day = format_description!("[day padding:none] [month repr:short] [year]");
+    if s.len() == 10 {
+        let d = time::Date::parse(s, format_description!("[year]-[month]-[day]")).ok()?;
+        return d.format(&day).ok();
+    }
+    let t = time::OffsetDateTime::parse(s, &Rfc3339).ok()?;
+    let hm = format_description!("[hour]:[minute]");
+    Some(format!(
+        "{}, {}",
+        t.date().format(&day).ok()?,
+        t.time().format(&hm).ok()?
+    ))
+}
+
+/// Columns for a list of uniform records: every item a map with the same keys (not a money
+/// value) → the keys, dates first and money last; anything else → none (generic rendering).
+fn columns(v: Value) -> Value {
+    let Ok(iter) = v.try_iter() else {
+        return Value::from(());
+    };
+    let items: Vec<Value> = iter.collect();
+    let mut keys: Option<Vec<String>> = None;
+    for it in &items {
+        if it.kind() != minijinja::value::ValueKind::Map || is_money(it.clone()) {
+            return Value::from(());
+        }
+        let Ok(ks) = it.try_iter() else {
+            return Value::from(());
+        };
+        let ks: Vec<String> = ks.map(|k| k.to_string()).collect();
+        match &keys {
+            None => keys = Some(ks),
+            Some(prev) if *prev == ks => {}
+            Some(_) => return Value::from(()),
+        }
+    }
+    let (Some(keys), Some(first)) = (keys, items.first()) else {
+        return Value::from(());
+    };
+    let rank = |k: &String| {
+        let x = first.get_attr(k).unwrap_or_default();
+        if is_date(x.clone()) {
+            0
+        } else if is_money(x) {
+            2
+        } else {
+            1
+        }
+    };
+    let mut keys = keys;
+    keys.sort_by_key(rank);
+    Value::from(keys)
+}
+
+/// Tone of a status word for its pill: `good`, `bad`, `warn` or `neutral` (a fixed set,
+/// safe in a class attribute whatever the host sends).
+fn tone(s: String) -> &'static str {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "valid" | "accepted" | "completed" | "complete" | "paid" | "active" | "agreed"
+        | "confirmed" | "attended" | "satisfactory" => "good",
+        "expired" | "rejected" | "declined" | "cancelled" | "canceled" | "withdrawn"
+        | "overdue" | "failed" | "unsatisfactory" | "no show" | "no_show" => "bad",
+        "pending" | "due" | "expiring" | "expiring soon" | "expiring_soon" | "booked"
+        | "scheduled" | "under offer" | "under_offer" | "awaiting" | "submitted" => "warn",
+        _ => "neutral",
+    }
 }
 
 /// `due_to_owner` → `Due to owner`.
@@ -1253,5 +1370,159 @@ async fn code_verify(
                 Err(PageFailure(f, Some(Box::new(agency))))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn js(v: serde_json::Value) -> Value {
+        Value::from(minijinja::value::Serde(v))
+    }
+
+    fn m(minor: i64, currency: &str) -> Value {
+        js(json!({"minor": minor, "currency": currency}))
+    }
+
+    #[test]
+    fn money_uses_symbols_grouping_and_a_real_minus_sign() {
+        assert_eq!(money(m(124_120, "GBP")), "£1,241.20");
+        assert_eq!(money(m(-20_880, "GBP")), "\u{2212}£208.80");
+        assert_eq!(money(m(5, "EUR")), "€0.05");
+        assert_eq!(money(m(123_456_789, "USD")), "$1,234,567.89");
+        assert_eq!(money(m(100_000, "CHF")), "1,000.00 CHF");
+        assert_eq!(money(m(-99_999, "JPY")), "\u{2212}999.99 JPY");
+        assert_eq!(money(m(0, "GBP")), "£0.00");
+        assert_eq!(
+            money(m(i64::MIN, "GBP")),
+            "\u{2212}£92,233,720,368,547,758.08"
+        );
+        // Not money: nothing rather than a panic or a made-up amount.
+        assert_eq!(money(Value::from("12")), "");
+        assert_eq!(money(js(json!({"minor": "x", "currency": "GBP"}))), "");
+        assert!(is_negative(m(-1, "GBP")));
+        assert!(!is_negative(m(0, "GBP")));
+        assert!(!is_money(js(json!({"minor": 1}))));
+    }
+
+    #[test]
+    fn dates_read_like_dates_and_anything_else_is_left_alone() {
+        assert_eq!(date(Value::from("2026-11-10")), "10 Nov 2026");
+        assert_eq!(date(Value::from("2026-01-05")), "5 Jan 2026");
+        assert_eq!(
+            date(Value::from("2026-11-10T14:30:00Z")),
+            "10 Nov 2026, 14:30"
+        );
+        assert_eq!(date(Value::from("2026-02-30")), "2026-02-30");
+        assert_eq!(date(Value::from("Gutter clearance")), "Gutter clearance");
+        assert!(is_date(Value::from("2026-11-10")));
+        assert!(!is_date(Value::from("10/11/2026")));
+        assert!(!is_date(Value::from(20_261_110)));
+    }
+
+    #[test]
+    fn uniform_records_get_columns_dates_first_money_last() {
+        let rows = js(json!([
+            {"amount": {"minor": 1, "currency": "GBP"}, "date": "2026-11-10", "description": "Rent"},
+            {"amount": {"minor": -1, "currency": "GBP"}, "date": "2026-11-03", "description": "Fee"}
+        ]));
+        let cols: Vec<String> = columns(rows)
+            .try_iter()
+            .unwrap()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(cols, ["date", "description", "amount"]);
+        for other in [
+            json!([{"a": 1}, {"b": 1}]),
+            json!([{"a": 1}, "text"]),
+            json!([1, 2]),
+            json!([{"minor": 1, "currency": "GBP"}]),
+            json!([]),
+            json!("text"),
+        ] {
+            assert!(columns(js(other.clone())).is_none(), "{other}");
+        }
+    }
+
+    #[test]
+    fn status_tones_are_a_fixed_set() {
+        assert_eq!(tone("Valid".into()), "good");
+        assert_eq!(tone("expired".into()), "bad");
+        assert_eq!(tone("pending".into()), "warn");
+        assert_eq!(tone("\" onmouseover=\"x".into()), "neutral");
+    }
+
+    fn dashboard(data: serde_json::Value) -> String {
+        let env = ENV.as_ref().unwrap();
+        let ctx = js(json!({
+            "display_name": "1 High Street", "kind": "lettings", "roles": ["landlord"],
+            "property_id": "p1", "csrf": "c", "many": true,
+            "widgets": [{"id": "w1", "title": "Widget", "state": "ready", "data": data}]
+        }));
+        env.get_template("dashboard.html")
+            .unwrap()
+            .render(ctx)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_list_of_records_renders_as_a_table_with_headline_figures() {
+        let html = dashboard(json!({"type": "property_balance", "data": {
+            "due_to_owner": {"minor": 102_720, "currency": "GBP"},
+            "transactions": [
+                {"date": "2026-11-10", "description": "Payment <to> landlord", "amount": {"minor": -166_920, "currency": "GBP"}},
+                {"date": "2026-11-01", "description": "Rent", "amount": {"minor": 120_000, "currency": "GBP"}}
+            ]
+        }}));
+        assert!(html.contains("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Transactions\"><table>"), "{html}");
+        assert!(html.contains("<caption>Transactions</caption>"), "{html}");
+        assert!(html.contains("<th scope=\"col\">Date</th><th scope=\"col\">Description</th><th scope=\"col\" class=\"num\">Amount</th>"), "{html}");
+        assert!(
+            html.contains(
+                "<td class=\"num\"><span class=\"money neg\">\u{2212}£1,669.20</span></td>"
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains("<span class=\"money\">£1,200.00</span>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<time datetime=\"2026-11-10\">10 Nov 2026</time>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("Payment &lt;to&gt; landlord"),
+            "host text is escaped"
+        );
+        assert!(html.contains("<p class=\"figure\"><span class=\"figure-label\">Due to owner</span> <span class=\"money\">£1,027.20</span></p>"), "{html}");
+        assert!(!html.contains("<dl"), "no nested lists for records: {html}");
+        assert!(html.contains("id=\"w-w1\""));
+        assert!(html.contains("action=\"../sign-out\""));
+        assert!(html.contains("<main id=\"main\" class=\"wide\">"));
+    }
+
+    #[test]
+    fn statuses_are_pills_and_odd_lists_fall_back_to_a_generic_rendering() {
+        let html = dashboard(json!({"type": "offers", "data": [
+            {"made_at": "2026-11-01T10:00:00Z", "status": "rejected", "amount": {"minor": 100, "currency": "EUR"}, "buyer": {"first": "Jo", "last": "Bloggs"}}
+        ]}));
+        assert!(
+            html.contains("<span class=\"pill bad\">Rejected</span>"),
+            "{html}"
+        );
+        assert!(html.contains("<td>Jo Bloggs</td>"), "{html}");
+        assert!(html.contains("1 Nov 2026, 10:00"), "{html}");
+        let html = dashboard(
+            json!({"type": "custom", "data": {"notes": [{"a": 1}, {"b": "two"}, "three"]}}),
+        );
+        assert!(!html.contains("<table"), "{html}");
+        assert!(html.contains("<ul class=\"plain\">"), "{html}");
+        assert!(html.contains("<dt>B</dt><dd>two</dd>"), "{html}");
+        assert!(html.contains("<li>three</li>"), "{html}");
+        let html = dashboard(json!({"type": "custom", "data": {"notes": []}}));
+        assert!(html.contains("None."), "{html}");
     }
 }

@@ -183,7 +183,15 @@ async fn statements_on_demand_as_page_and_json() {
         )
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(page.body.contains("Statement 2025-12-01 to 2025-12-31"));
+    assert!(
+        page.body.contains("Statement 1 Dec 2025 to 31 Dec 2025"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("<th scope=\"col\" class=\"num\">Amount</th>")
+    );
     let api = b
         .json(
             &t,
