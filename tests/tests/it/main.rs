@@ -1,3 +1,4 @@
 //! Workspace-level end-to-end tests (one binary).
 
 mod browser;
+mod faults;
