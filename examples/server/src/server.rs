@@ -241,6 +241,30 @@ pub fn observe(router: Router) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(trace)
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::map_request(drop_odd_request_id))
+}
+
+/// Keeps a caller's `x-request-id` (a load balancer's) only if it looks like an id: 1 to 128
+/// characters of letters, digits, `-`, `_`, `.`, `:`. Anything else is replaced by a fresh one,
+/// so a client cannot write arbitrary text into the logs.
+pub fn acceptable_request_id(id: &[u8]) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+async fn drop_odd_request_id(mut req: Request<axum::body::Body>) -> Request<axum::body::Body> {
+    let odd = req
+        .headers()
+        .get_all("x-request-id")
+        .iter()
+        .enumerate()
+        .any(|(i, v)| i > 0 || !acceptable_request_id(v.as_bytes()));
+    if odd {
+        req.headers_mut().remove("x-request-id");
+    }
+    req
 }
 
 async fn client_address(mut req: Request<axum::body::Body>) -> Request<axum::body::Body> {

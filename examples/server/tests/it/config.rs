@@ -346,3 +346,15 @@ async fn demo_mode_generates_its_csrf_secret_once_next_to_the_database() {
     assert!(e.to_string().contains("csrf_secret"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_deployment_guide_lists_every_setting() {
+    let doc = include_str!("../../../../docs/DEPLOYMENT.md");
+    for s in SETTINGS {
+        assert!(
+            doc.contains(&format!("| `{}` |", s.name)),
+            "docs/DEPLOYMENT.md has no row for `{}`",
+            s.name
+        );
+    }
+}

@@ -35,6 +35,21 @@ async fn health_and_readiness_answer_with_a_request_id() {
         )
         .await;
     assert_eq!(r.header("x-request-id"), Some("lb-42"));
+    // One that is not an id is replaced, so clients cannot write text into the logs.
+    for odd in ["two words", "a\"quote", &"x".repeat(129)] {
+        let r = c
+            .send(
+                addr,
+                http::Method::GET,
+                "/healthz",
+                &[("x-request-id", odd)],
+                None,
+            )
+            .await;
+        let echoed = r.header("x-request-id").unwrap();
+        assert_ne!(echoed, odd);
+        assert_eq!(echoed.len(), 36, "a fresh UUID: {echoed}");
+    }
     // The portal is behind the same listener, with its own headers.
     let r = c.get(addr, "/p/nope/sign-in").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);

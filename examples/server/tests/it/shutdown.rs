@@ -100,3 +100,71 @@ async fn a_stuck_request_is_cut_after_the_grace_period_and_the_mail_worker_stops
         .expect("shutdown is bounded by the grace period")
         .unwrap();
 }
+
+/// The real thing: the binary stops cleanly on SIGTERM.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_binary_stops_cleanly_on_sigterm() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let dir = std::env::temp_dir().join(format!("portico-sigterm-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_portico"))
+        .env_clear()
+        .env("PORTICO_LISTEN", "127.0.0.1:0")
+        .env(
+            "PORTICO_DATABASE_URL",
+            format!("sqlite://{}/p.db", dir.display()),
+        )
+        .env("PORTICO_CSRF_SECRET", SECRET_HEX)
+        .env("PORTICO_HOST_DATA_SOURCE", "demo")
+        .env("PORTICO_LOG_FORMAT", "json")
+        .arg("serve")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr: std::net::SocketAddr = tokio::time::timeout(GUARD, async {
+        loop {
+            let line = out
+                .next_line()
+                .await
+                .unwrap()
+                .expect("the server prints its address");
+            if let Some(a) = line.strip_prefix("Portico is listening on http://") {
+                return a.trim().parse().unwrap();
+            }
+        }
+    })
+    .await
+    .unwrap();
+    let r = Http::new(&format!("http://{addr}"))
+        .get(addr, "/readyz")
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let pid = child.id().unwrap().to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = tokio::time::timeout(GUARD, child.wait())
+        .await
+        .expect("the server exits after SIGTERM")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    let mut err = String::new();
+    use tokio::io::AsyncReadExt;
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .await
+        .unwrap();
+    assert!(err.contains("shutdown signal received"), "{err}");
+    assert!(err.contains("server stopped"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

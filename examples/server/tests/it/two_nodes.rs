@@ -281,6 +281,12 @@ async fn two_nodes_share_sessions_and_single_use_links() {
     }
     child_a.kill().await.unwrap();
     child_b.kill().await.unwrap();
+    for name in ["a", "b"] {
+        let _ = std::fs::remove_file(std::env::temp_dir().join(format!(
+            "portico-two-nodes-{name}-{}.log",
+            std::process::id()
+        )));
+    }
     store.pool().close().await;
     let mut conn = PgConnection::connect(&url).await.unwrap();
     sqlx::query(AssertSqlSafe(format!("DROP SCHEMA \"{schema}\" CASCADE")))
