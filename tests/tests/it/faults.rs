@@ -17,6 +17,9 @@
 //! (`bash .ci/maildev.sh`); skipped loudly without them. Takes about 50 s, most of it waiting
 //! for the mail worker's first retry (30 s after a failed attempt).
 
+// Integration-test helpers outside `#[test]` functions: unwrap is fine here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use http::{Method, StatusCode};
 use portico_core::access::grant::default_scopes;
 use portico_core::access::{PropertyKind, Role};
@@ -745,7 +748,7 @@ async fn client_iteration(
 /// Roughly one time in four, varying per call.
 fn rand_ish(seed: &str) -> bool {
     static N: AtomicUsize = AtomicUsize::new(0);
-    (N.fetch_add(1, Ordering::Relaxed) + seed.len()) % 4 == 0
+    (N.fetch_add(1, Ordering::Relaxed) + seed.len()).is_multiple_of(4)
 }
 
 /// Staff: sets up access for a new person (with an invitation), or adds a property.
