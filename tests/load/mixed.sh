@@ -54,11 +54,24 @@ cleanup() {
     kill "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
   fi
+  if [[ -n "${PG_SCHEMA:-}" && "${LOAD_KEEP:-0}" != "1" ]]; then
+    psql "$PG_ADMIN_URL" -qc "DROP SCHEMA $PG_SCHEMA CASCADE" >/dev/null 2>&1 || true
+  fi
   if [[ "${LOAD_KEEP:-0}" != "1" ]]; then rm -rf "$WORK"; else log "kept $WORK"; fi
 }
 trap cleanup EXIT
 
 DB_URL="${LOAD_DATABASE_URL:-sqlite://$WORK/portico.db?mode=rwc}"
+PG_SCHEMA=""
+if [[ "$DB_URL" == postgres* ]]; then
+  # A schema of this run's own on the shared server, dropped at the end.
+  command -v psql >/dev/null 2>&1 || die "psql is missing"
+  PG_ADMIN_URL="$DB_URL"
+  PG_SCHEMA="portico_load_$(date +%s)_$$"
+  psql "$PG_ADMIN_URL" -qc "CREATE SCHEMA $PG_SCHEMA" >/dev/null
+  sep='?'; [[ "$DB_URL" == *\?* ]] && sep='&'
+  DB_URL="${DB_URL}${sep}options=-c%20search_path%3D${PG_SCHEMA}"
+fi
 log "starting portico serve --demo on ${DB_URL%%\?*}"
 env PORTICO_LISTEN=127.0.0.1:0 \
   PORTICO_DATABASE_URL="$DB_URL" \
@@ -126,12 +139,12 @@ else
           "widget:team_member", "documents:certificate"]}')" \
       >/dev/null
     case "$DB_URL" in
-      sqlite*) content=$(sqlite3 "${DB_URL#sqlite://}" \
+      sqlite*) db_file=${DB_URL#sqlite://}; content=$(sqlite3 "${db_file%%\?*}" \
         "SELECT content FROM portico_outbox WHERE recipient = '$email'" 2>/dev/null || true) ;;
       *) content=$(psql "$DB_URL" -Atc \
         "SELECT content FROM portico_outbox WHERE recipient = '$email'" 2>/dev/null || true) ;;
     esac
-    token=$(grep -oE 'token=[A-Za-z0-9_-]+' <<<"$content" | head -n1 | cut -d= -f2)
+    token=$(grep -oE 'token=[A-Za-z0-9_-]+' <<<"$content" | head -n1 | cut -d= -f2 || true)
     [[ -n "$token" ]] || die "no invitation link for $email in the outbox"
     code=$(curl -sS -o "$WORK/body" -w '%{http_code}' -X POST "$BASE/api/v1/$SLUG/activate" \
       -H 'content-type: application/json' \
@@ -152,7 +165,7 @@ for email in "${EMAILS[@]}"; do
   printf 'signin\tPOST\t/api/v1/%s/sign-in\t-\t%s\n' "$SLUG" "$body" >>"$TARGETS"
   printf 'properties\tGET\t/api/v1/%s/properties\t%s\t-\n' "$SLUG" "$cookie" >>"$TARGETS"
   props=$(curl -sS "$BASE/api/v1/$SLUG/properties" -H "cookie: $cookie" |
-    jq -r '.properties[]?.id // empty')
+    jq -r '.properties[]? | (.property // .id) // empty')
   for p in $props; do
     printf 'dashboard\tGET\t/api/v1/%s/properties/%s\t%s\t-\n' "$SLUG" "$p" "$cookie" >>"$TARGETS"
     docs=$(curl -sS "$BASE/api/v1/$SLUG/properties/$p/documents" -H "cookie: $cookie" |
