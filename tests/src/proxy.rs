@@ -8,6 +8,8 @@
 //!   the shared service that other tests use keeps running.
 //! - [`Proxy::stall`] keeps connections open but forwards nothing, and holds new ones without
 //!   connecting them: a service that hangs (a full disk, a frozen host).
+//! - [`Proxy::refuse`] drops every live connection and closes the port: new connections are
+//!   refused by the operating system, exactly as when the service's process is stopped.
 //! - [`Proxy::restore`] passes traffic again; new connections reach the service.
 //!
 //! ```no_run
@@ -39,6 +41,16 @@ pub enum Mode {
     Cut,
     /// Connections stay open but nothing is forwarded; new ones are held unconnected.
     Stall,
+    /// Live connections are dropped and the port is closed: new connections are refused
+    /// (`ECONNREFUSED`), as when the service's process is stopped.
+    Refuse,
+}
+
+impl Mode {
+    /// Whether live connections are dropped in this mode.
+    fn drops(self) -> bool {
+        matches!(self, Mode::Cut | Mode::Refuse)
+    }
 }
 
 /// Why a proxy could not start.
@@ -71,6 +83,8 @@ struct Counters {
     refused: AtomicU64,
     dropped: AtomicU64,
     active: AtomicU64,
+    /// Whether the accept loop holds its listener (false while refusing).
+    listening: std::sync::atomic::AtomicBool,
 }
 
 /// Decrements the active count when a connection task ends, however it ends.
@@ -122,8 +136,10 @@ impl Proxy {
         let addr = listener.local_addr().map_err(ProxyError::Listen)?;
         let (mode, _) = watch::channel(Mode::Pass);
         let counters = Arc::new(Counters::default());
+        counters.listening.store(true, Ordering::SeqCst);
         let accept = tokio::spawn(accept_loop(
             listener,
+            addr,
             upstream_addr,
             mode.clone(),
             counters.clone(),
@@ -185,6 +201,21 @@ impl Proxy {
         }
     }
 
+    /// Like [`Proxy::cut`], but closes the listening port too, so that new connections are
+    /// refused by the operating system (a stopped PostgreSQL, rather than a broken network).
+    /// [`Proxy::restore`] listens on the same port again.
+    pub async fn refuse(&self) {
+        self.mode.send_replace(Mode::Refuse);
+        for _ in 0..500 {
+            if self.counters.active.load(Ordering::SeqCst) == 0
+                && !self.counters.listening.load(Ordering::SeqCst)
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Stops forwarding without closing anything: connections hang until [`Proxy::restore`]
     /// (or [`Proxy::cut`]).
     pub fn stall(&self) {
@@ -222,20 +253,65 @@ fn host_port_of(url: &str) -> Option<(&str, usize, usize)> {
     Some((host_port, start, end))
 }
 
+/// Listens on `addr` again (after [`Mode::Refuse`]), reusing the address.
+fn rebind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
 async fn accept_loop(
     listener: TcpListener,
+    addr: SocketAddr,
     upstream: SocketAddr,
     mode: watch::Sender<Mode>,
     counters: Arc<Counters>,
 ) {
+    let mut watcher = mode.subscribe();
+    let mut listener = Some(listener);
     loop {
-        let Ok((client, _)) = listener.accept().await else {
+        if listener.is_some() && *watcher.borrow_and_update() == Mode::Refuse {
+            listener = None;
+            counters.listening.store(false, Ordering::SeqCst);
+        }
+        let Some(l) = listener.as_ref() else {
+            // Refusing: no listener until the mode changes, then listen again.
+            if *watcher.borrow_and_update() == Mode::Refuse {
+                if watcher.changed().await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            match rebind(addr) {
+                Ok(l) => {
+                    listener = Some(l);
+                    counters.listening.store(true, Ordering::SeqCst);
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+            continue;
+        };
+        let accepted = tokio::select! {
+            a = l.accept() => a,
+            changed = watcher.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                if *watcher.borrow_and_update() == Mode::Refuse {
+                    listener = None;
+                    counters.listening.store(false, Ordering::SeqCst);
+                }
+                continue;
+            }
+        };
+        let Ok((client, _)) = accepted else {
             // Out of descriptors or similar: back off briefly rather than spin.
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
         let now = *mode.borrow();
-        if now == Mode::Cut {
+        if now.drops() {
             counters.refused.fetch_add(1, Ordering::SeqCst);
             close(client).await;
             continue;
@@ -260,7 +336,7 @@ async fn wait_unstalled(mode: &mut watch::Receiver<Mode>) -> Option<()> {
         let now = *mode.borrow_and_update();
         match now {
             Mode::Pass => return Some(()),
-            Mode::Cut => return None,
+            Mode::Cut | Mode::Refuse => return None,
             Mode::Stall => {
                 if mode.changed().await.is_err() {
                     return None;
@@ -357,14 +433,14 @@ async fn pump(
                     return End::Error;
                 }
             }
-            _ = wait_for(&mut mode, Mode::Cut) => return End::Cut,
+            _ = wait_for_drop(&mut mode) => return End::Cut,
         }
     }
 }
 
-/// Resolves when the mode becomes `target` (or the proxy goes away).
-async fn wait_for(mode: &mut watch::Receiver<Mode>, target: Mode) {
-    let _ = mode.wait_for(|m| *m == target).await;
+/// Resolves when the mode drops connections (or the proxy goes away).
+async fn wait_for_drop(mode: &mut watch::Receiver<Mode>) {
+    let _ = mode.wait_for(|m| m.drops()).await;
 }
 
 #[cfg(test)]
@@ -468,6 +544,31 @@ mod tests {
         let mut again = TcpStream::connect(proxy.addr()).await.unwrap();
         assert_eq!(round_trip(&mut again, b"two").await.unwrap(), b"two");
         assert_eq!(proxy.stats().forwarded, 2);
+    }
+
+    #[tokio::test]
+    async fn refuse_closes_the_port_until_restored_on_the_same_port() {
+        let proxy = Proxy::start(&echo().await.to_string()).await.unwrap();
+        let mut live = TcpStream::connect(proxy.addr()).await.unwrap();
+        assert_eq!(round_trip(&mut live, b"one").await.unwrap(), b"one");
+
+        proxy.refuse().await;
+        assert_eq!(proxy.mode(), Mode::Refuse);
+        assert!(closed(&mut live).await, "the live connection is dropped");
+        let err = TcpStream::connect(proxy.addr()).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+
+        proxy.restore();
+        let mut again = None;
+        for _ in 0..100 {
+            if let Ok(s) = TcpStream::connect(proxy.addr()).await {
+                again = Some(s);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let mut again = again.expect("listening again on the same port");
+        assert_eq!(round_trip(&mut again, b"two").await.unwrap(), b"two");
     }
 
     #[tokio::test]
