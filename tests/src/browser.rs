@@ -38,6 +38,9 @@ pub struct Driver {
 impl Driver {
     /// Starts `chromedriver` on a free loopback port and waits until it listens.
     pub async fn start(chromedriver: &str, chromium: &str) -> Result<Self, BrowserError> {
+        // The WebDriver client speaks rustls; several providers are linked in the workspace,
+        // so choose one for the process (an error means one is already installed).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(|e| BrowserError::Driver(e.to_string()))?

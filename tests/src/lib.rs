@@ -38,3 +38,18 @@ pub fn screenshot_dir() -> std::path::PathBuf {
     let _ = std::fs::create_dir_all(&dir);
     dir
 }
+
+/// The process-wide capture of every `tracing` event (TRACE and up) of the in-process
+/// servers the end-to-end tests start, installed on first use, so that a test can scan the
+/// server's logs for secrets (issue 9, item 7).
+pub fn global_log_capture() -> &'static portico_core::testing::secrets::LogCapture {
+    static CAPTURE: std::sync::OnceLock<portico_core::testing::secrets::LogCapture> =
+        std::sync::OnceLock::new();
+    CAPTURE.get_or_init(|| {
+        let capture = portico_core::testing::secrets::LogCapture::new();
+        // An error means another subscriber was installed first; the capture then stays
+        // empty and the scanning test says so (it asserts the capture saw requests).
+        let _ = tracing::dispatcher::set_global_default(capture.dispatch());
+        capture
+    })
+}
