@@ -10,6 +10,8 @@
 #![warn(missing_docs)]
 
 pub mod browser;
+pub mod load;
+pub mod proxy;
 
 use std::io::Write as _;
 
