@@ -61,7 +61,9 @@ impl PostgresStore {
         })?;
         let pool = PgPoolOptions::new()
             .max_connections(10)
-            .acquire_timeout(Duration::from_secs(10));
+            // Short: when the database is down, a request answers 503 within seconds rather
+            // than holding its client (and a connection slot) while sqlx keeps retrying.
+            .acquire_timeout(Duration::from_secs(3));
         Self::connect_with(options, pool).await
     }
 

@@ -408,11 +408,11 @@ async fn postgres_and_smtp_outages_under_load_fail_cleanly_lose_nothing_and_reco
         let (pgp, smp) = (pg_proxy.clone(), smtp_proxy.clone());
         let handle = tokio::spawn(async move {
             tokio::time::sleep(Duration::from_secs(2)).await;
-            smp.cut().await;
+            smp.refuse().await;
             phase.smtp_down.store(true, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_secs(3)).await;
             phase.pg_down.store(true, Ordering::SeqCst);
-            pgp.cut().await;
+            pgp.refuse().await;
             tokio::time::sleep(Duration::from_secs(3)).await;
             pgp.restore();
             phase.pg_down.store(false, Ordering::SeqCst);
