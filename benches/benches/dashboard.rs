@@ -3,8 +3,8 @@
 //!
 //! * `dashboard/slowest_widget`: `Access::widget` for the landlord float alone (the same
 //!   decision and rendering path, one host call of 50 ms).
-//! * `dashboard/lettings_all`: `Access::dashboard` of the property: 9 lettings widgets plus
-//!   the team member card, six host calls (20 ms × 5 and 50 ms), fetched concurrently.
+//! * `dashboard/lettings_all`: `Access::dashboard` of the property: 11 lettings widgets plus
+//!   the team member card (12 widgets), six host calls (20 ms × 5 and 50 ms), fetched concurrently.
 //!
 //! Ratio = lettings_all / slowest_widget (1.0 = tracks the slowest; the sum would be 3.0).
 //!
@@ -15,9 +15,10 @@
 mod common;
 
 use criterion::Criterion;
-use portico_core::host::{FakeHost, HostCall};
+use portico_core::host::{FakeHost, HostCall, TeamMember};
 use portico_core::idm::argon::HashParams;
-use portico_core::model::{Principal, SessionId, SessionKind};
+use portico_core::SessionId;
+use portico_core::model::{Principal, SessionKind};
 use portico_core::widget::ids;
 use std::hint::black_box;
 use std::time::Duration;
@@ -43,6 +44,17 @@ fn main() {
         host.delay(call, Duration::from_millis(20));
     }
     host.delay(HostCall::LandlordFloat, Duration::from_millis(50));
+    host.add_team_member(
+        "pm1",
+        TeamMember {
+            first_name: "Pat".into(),
+            last_name: "Manager".into(),
+            title: Some("Property manager".into()),
+            phone: None,
+            email: Some("pat@example.com".into()),
+            photo_url: None,
+        },
+    );
     let w = rt.block_on(common::portal_world(
         1,
         HashParams::insecure_for_tests(),

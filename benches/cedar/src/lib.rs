@@ -563,6 +563,30 @@ pub async fn generate(size: Size) -> Result<World, BenchError> {
         ids[n % ids.len()].to_string()
     };
     let team = portico_core::widget::ids::TEAM_MEMBER;
+    // Random pairs (mostly no grant; a disabled account now and then) and another agency's
+    // property.
+    let mut random_pairs = Vec::new();
+    for n in 0..size.per_case {
+        let (a, active) = accounts[mix.below(accounts.len())];
+        let (p, k) = properties[mix.below(properties.len())];
+        random_pairs.push(Case {
+            label: if active {
+                "no grant (random pair)"
+            } else {
+                "disabled account"
+            },
+            principal: principal(a)?,
+            property: p,
+            widget: widget_for(k, n, true),
+        });
+        let (p, k) = other_properties[mix.below(other_properties.len())];
+        random_pairs.push(Case {
+            label: "other agency's property",
+            principal: principal(a)?,
+            property: p,
+            widget: widget_for(k, n, true),
+        });
+    }
     let mut cases = Vec::new();
     let mut take = |label: &'static str,
                     filter: &dyn Fn(&GrantRecord) -> bool,
@@ -634,27 +658,6 @@ pub async fn generate(size: Size) -> Result<World, BenchError> {
         &|g| g.live(NOW) && full(g),
         &|g, n| widget_for(kind(g), n, false),
     )?;
-    for n in 0..size.per_case {
-        let (a, active) = accounts[mix.below(accounts.len())];
-        let (p, k) = properties[mix.below(properties.len())];
-        cases.push(Case {
-            label: if active {
-                "no grant (random pair)"
-            } else {
-                "disabled account"
-            },
-            principal: principal(a)?,
-            property: p,
-            widget: widget_for(k, n, true),
-        });
-        let (p, k) = other_properties[mix.below(other_properties.len())];
-        cases.push(Case {
-            label: "other agency's property",
-            principal: principal(a)?,
-            property: p,
-            widget: widget_for(k, n, true),
-        });
-    }
     // Disabled accounts holding a live direct grant.
     let disabled: HashSet<AccountId> = accounts
         .iter()
@@ -667,6 +670,7 @@ pub async fn generate(size: Size) -> Result<World, BenchError> {
         &|_, _| team.to_string(),
     )?;
 
+    cases.extend(random_pairs);
     Ok(World {
         access,
         cedar,
