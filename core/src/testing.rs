@@ -1,6 +1,8 @@
 //! Fakes for tests (feature `test-util`), in the manner of lettre's stub transport: a clock
 //! you move by hand, a deterministic random generator, a mailer that records, and a hasher
-//! that counts.
+//! that counts; [`secrets`] finds leaked secrets in text and captures `tracing` output.
+
+pub mod secrets;
 
 use crate::error::{HashError, MailError, RandomError};
 use crate::hash::{PasswordHasher, Verification};

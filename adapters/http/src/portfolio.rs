@@ -177,7 +177,7 @@ async fn statement_page(
     req: Request,
 ) -> PageResult {
     let agency = st.agency(&slug).await?;
-    let (principal, _) = match page_session(&st, &agency, req.headers(), "../../sign-in").await? {
+    let (principal, raw) = match page_session(&st, &agency, req.headers(), "../../sign-in").await? {
         Ok(s) => s,
         Err(redirect) => return Ok(redirect),
     };
@@ -206,6 +206,7 @@ async fn statement_page(
             statement => Value::from(minijinja::value::Serde(to_json(&statement))),
             property_id => property.to_string(),
             display_name => dash_name,
+            csrf => st.csrf_token(&agency.slug, Binding::Session(&raw)),
             preview => principal.is_preview(),
         },
     ))

@@ -236,9 +236,47 @@ impl Inner {
             }
         }
 
+        if let Some(f) = self.preview_write(req.method(), req.headers(), &path).await {
+            return refuse(f);
+        }
+
         match self.router.clone().oneshot(req).await {
             Ok(r) => r,
             Err(never) => match never {},
+        }
+    }
+
+    /// A staff preview is read-only everywhere (checklist 39): an unsafe request to a portal
+    /// page or the client API that carries a live preview session of the agency is refused,
+    /// whatever the route — the anonymous ones (sign-in, links, codes, forgotten password)
+    /// included — except signing out, which ends the preview. Only a cookie with the preview
+    /// prefix costs a lookup.
+    async fn preview_write(
+        &self,
+        method: &http::Method,
+        headers: &http::HeaderMap,
+        path: &str,
+    ) -> Option<Failure> {
+        if crate::security::is_safe_method(method) {
+            return None;
+        }
+        let rest = path
+            .strip_prefix("/p/")
+            .or_else(|| path.strip_prefix("/api/v1/"))?;
+        let (slug, tail) = rest.split_once('/').unwrap_or((rest, ""));
+        if slug.is_empty() || tail == "sign-out" {
+            return None;
+        }
+        let cookies = &self.state.cookies;
+        let raw = crate::security::cookie_value(headers, &cookies.session_name(slug))?;
+        let prefix = portico_core::token::TokenKind::Preview.prefix();
+        if !raw.starts_with(prefix) || raw.as_bytes().get(prefix.len()) != Some(&b'_') {
+            return None;
+        }
+        let agency = self.state.agency(slug).await.ok()?;
+        match self.state.session(&agency, headers).await {
+            Ok((p, _)) if p.is_preview() => Some(Failure::read_only()),
+            _ => None,
         }
     }
 

@@ -94,6 +94,8 @@ impl<S: ?Sized + AccessPorts> Access<S> {
         staff: &Staff,
         property: PropertyId,
     ) -> Result<Vec<SharedDocument>, AccessError> {
+        // An unknown property, or another agency's, is not found (checklist 37).
+        self.store.property(staff.agency, property).await?;
         Ok(self.store.documents_of(staff.agency, property).await?)
     }
 

@@ -202,28 +202,8 @@ impl<S: ?Sized + AccessPorts> Access<S> {
     ) -> Result<Grant, GrantError> {
         let agency = staff.agency;
         self.check_grant_fields(&spec.scopes, spec.valid_from, spec.valid_until)?;
-        match self.store.property(agency, spec.property).await {
-            Ok(p) if p.agency == agency => {}
-            Ok(_) | Err(StoreError::NotFound) => return Err(GrantError::PropertyNotFound),
-            Err(e) => return Err(GrantError::Store(e)),
-        }
-        let subject_found = match spec.subject {
-            Subject::Account(a) => self
-                .store
-                .account(agency, a)
-                .await
-                .map(|x| x.agency == agency),
-            Subject::Group(g) => self
-                .store
-                .group(agency, g)
-                .await
-                .map(|x| x.agency == agency),
-        };
-        match subject_found {
-            Ok(true) => {}
-            Ok(false) | Err(StoreError::NotFound) => return Err(GrantError::SubjectNotFound),
-            Err(e) => return Err(GrantError::Store(e)),
-        }
+        self.property_in(agency, spec.property).await?;
+        self.subject_in(agency, spec.subject).await?;
         let grant = Grant {
             id: GrantId::from_random_bytes(self.random.bytes16()?),
             agency,
@@ -322,21 +302,55 @@ impl<S: ?Sized + AccessPorts> Access<S> {
         Ok(self.store.grant(staff.agency, id).await?)
     }
 
-    /// The grants on a property.
+    /// `PropertyNotFound` unless the property is the agency's.
+    async fn property_in(&self, agency: AgencyId, property: PropertyId) -> Result<(), GrantError> {
+        match self.store.property(agency, property).await {
+            Ok(p) if p.agency == agency => Ok(()),
+            Ok(_) | Err(StoreError::NotFound) => Err(GrantError::PropertyNotFound),
+            Err(e) => Err(GrantError::Store(e)),
+        }
+    }
+
+    /// `SubjectNotFound` unless the account or group is the agency's.
+    async fn subject_in(&self, agency: AgencyId, subject: Subject) -> Result<(), GrantError> {
+        let found = match subject {
+            Subject::Account(a) => self
+                .store
+                .account(agency, a)
+                .await
+                .map(|x| x.agency == agency),
+            Subject::Group(g) => self
+                .store
+                .group(agency, g)
+                .await
+                .map(|x| x.agency == agency),
+        };
+        match found {
+            Ok(true) => Ok(()),
+            Ok(false) | Err(StoreError::NotFound) => Err(GrantError::SubjectNotFound),
+            Err(e) => Err(GrantError::Store(e)),
+        }
+    }
+
+    /// The grants on a property; `PropertyNotFound` for an unknown property or another
+    /// agency's (checklist 37: never an empty list that tells it exists nowhere).
     pub async fn grants_on(
         &self,
         staff: &Staff,
         property: PropertyId,
     ) -> Result<Vec<Grant>, GrantError> {
+        self.property_in(staff.agency, property).await?;
         Ok(self.store.grants_on(staff.agency, property).await?)
     }
 
-    /// The grants held by a subject itself (not those reaching it through groups).
+    /// The grants held by a subject itself (not those reaching it through groups);
+    /// `SubjectNotFound` for an unknown subject or another agency's.
     pub async fn grants_of(
         &self,
         staff: &Staff,
         subject: Subject,
     ) -> Result<Vec<Grant>, GrantError> {
+        self.subject_in(staff.agency, subject).await?;
         Ok(self
             .store
             .grants_for(staff.agency, &[subject], None)

@@ -261,6 +261,13 @@ impl<S: ?Sized + AccessPorts> Access<S> {
         account: AccountId,
         now: OffsetDateTime,
     ) -> Result<bool, GroupError> {
+        // An unknown group or account, or another agency's, is not found (checklist 37).
+        self.store.group(staff.agency, group).await?;
+        match self.store.account(staff.agency, account).await {
+            Ok(a) if a.agency == staff.agency => {}
+            Ok(_) | Err(StoreError::NotFound) => return Err(GroupError::AccountNotFound),
+            Err(e) => return Err(GroupError::Store(e)),
+        }
         let audit = self.staff_event(
             staff,
             now,

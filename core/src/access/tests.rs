@@ -540,7 +540,21 @@ async fn checklist_37_agency_from_context_and_other_agency_is_not_found() {
         fx.access.start_preview(o, alice, T0).await.unwrap_err(),
         PreviewError::AccountNotFound
     );
-    assert!(fx.access.grants_on(o, house.id).await.unwrap().is_empty());
+    assert_eq!(
+        fx.access.grants_on(o, house.id).await.unwrap_err(),
+        GrantError::PropertyNotFound
+    );
+    assert_eq!(
+        fx.access
+            .grants_of(o, Subject::Account(alice))
+            .await
+            .unwrap_err(),
+        GrantError::SubjectNotFound
+    );
+    assert_eq!(
+        fx.access.shared_documents(o, house.id).await.unwrap_err(),
+        AccessError::NotFound
+    );
 }
 
 #[tokio::test]

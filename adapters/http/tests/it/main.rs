@@ -5,10 +5,13 @@
 
 mod admin;
 mod api;
+mod asvs;
 mod checklist;
 mod harness;
 mod host_data;
 mod openapi;
 mod pages;
 mod portfolio;
+mod secrets;
 mod socket;
+mod sweep;

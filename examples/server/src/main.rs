@@ -1,0 +1,5 @@
+//! `portico`: the standalone Portico server. See `portico --help` and docs/DEPLOYMENT.md.
+
+fn main() -> std::process::ExitCode {
+    portico_server::cli::main()
+}
