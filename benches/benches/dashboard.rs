@@ -15,9 +15,9 @@
 mod common;
 
 use criterion::Criterion;
+use portico_core::SessionId;
 use portico_core::host::{FakeHost, HostCall, TeamMember};
 use portico_core::idm::argon::HashParams;
-use portico_core::SessionId;
 use portico_core::model::{Principal, SessionKind};
 use portico_core::widget::ids;
 use std::hint::black_box;

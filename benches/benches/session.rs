@@ -222,9 +222,8 @@ async fn seed(name: &'static str, store: Arc<dyn Store>, seed_store: Arc<dyn Sto
         started.elapsed()
     );
 
-    let hasher = Arc::new(
-        Argon2Hasher::new(HashParams::insecure_for_tests(), 2, random.clone()).unwrap(),
-    );
+    let hasher =
+        Arc::new(Argon2Hasher::new(HashParams::insecure_for_tests(), 2, random.clone()).unwrap());
     let portal = Portal::new(Arc::clone(&store), hasher, Arc::new(clock), random.clone());
     Fixture {
         name,
@@ -399,7 +398,9 @@ fn main() {
 
     let r = TestRandom::new(3);
     let raw = token::generate(TokenKind::Session, &r).unwrap();
-    c.bench_function("token/sha256", |b| b.iter(|| black_box(black_box(&raw).hash())));
+    c.bench_function("token/sha256", |b| {
+        b.iter(|| black_box(black_box(&raw).hash()))
+    });
 
     let memory: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let f = rt.block_on(seed("memory", memory.clone(), memory));

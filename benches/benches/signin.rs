@@ -57,14 +57,7 @@ fn main() {
             i = (i + 1) % w.accounts.len();
             let login = &w.accounts[i].1;
             let (portal, password, ctx, agency) = (&w.portal, &password, &ctx, w.agency);
-            async move {
-                black_box(
-                    portal
-                        .sign_in(agency, login, password, ctx)
-                        .await
-                        .unwrap(),
-                )
-            }
+            async move { black_box(portal.sign_in(agency, login, password, ctx).await.unwrap()) }
         })
     });
     group.finish();

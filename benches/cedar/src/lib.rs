@@ -413,7 +413,7 @@ pub async fn generate(size: Size) -> Result<World, BenchError> {
         valuer: None,
     };
     let kind_of = |i: usize| {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             PropertyKind::Lettings
         } else {
             PropertyKind::Sales
