@@ -3,7 +3,8 @@
 # hyper "hello" server, on SQLite and (when PORTICO_TEST_POSTGRES_URL is set) PostgreSQL, and
 # the server's resident memory with 10,000 live sessions.
 #
-#   benches/load/http.sh            (DURATION=10s THREADS=2 CONNECTIONS=32 by default)
+#   benches/load/http.sh            (DURATION=10s THREADS=2 CONNECTIONS=32 by default;
+#                                    SKIP_BUILD=1 to use the binaries already built)
 #
 # Builds both binaries in release, starts each in turn, signs a demo client in through the
 # JSON API (POST /api/v1/demo/sign-in), then runs
@@ -26,9 +27,11 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 
-echo "== building (release)"
-cargo build --release -q -p portico-server --bin portico
-cargo build --release -q -p portico-benches --bin hello
+if [ -z "${SKIP_BUILD:-}" ]; then
+  echo "== building (release)"
+  cargo build --release -q -p portico-server --bin portico
+  cargo build --release -q -p portico-benches --bin hello
+fi
 target=${CARGO_TARGET_DIR:-$root/target}/release
 
 work=$(mktemp -d)
@@ -82,7 +85,9 @@ run_server() { # label database_url sessions_kind sessions_target
   for _ in $(seq 1 100); do grep -q "Demo clients" "$work/$label.log" && break; sleep 0.1; done
   # The first demo client with a password: "email password role note".
   local login password
-  read -r login password < <(awk '/Demo clients:/ {on=1; next} on && $1 ~ /@/ && $2 !~ /^\(/ {print $1, $2; exit}' "$work/$label.log")
+  # Columns: 4 spaces, email (28), password (36), role, note.
+  login=$(awk '/Demo clients:/ {on=1; next} on && $1 ~ /@/ && substr($0, 34, 1) != "(" {print $1; exit}' "$work/$label.log")
+  password=$(awk '/Demo clients:/ {on=1; next} on && $1 ~ /@/ && substr($0, 34, 1) != "(" {print substr($0, 34, 36); exit}' "$work/$label.log" | sed 's/ *$//')
   [ -n "$login" ] || { echo "no demo client with a password in the server's output" >&2; cat "$work/$label.log" >&2; return 1; }
   local base="http://$SERVER_ADDR"
   curl -s -D "$work/signin.h" -o "$work/signin.json" \
