@@ -292,11 +292,24 @@ impl GrantStore for MemoryStore {
         self.available()?;
         let s = self.access();
         let mut ids = Vec::new();
-        for subject in subjects {
-            if let Some(set) = s.by_subject.get(&(agency, *subject)) {
-                ids.extend(set.iter().copied().filter(|id| {
-                    property.is_none_or(|p| s.grants.get(id).is_some_and(|g| g.property == p))
-                }));
+        match property {
+            // On one property, walk that property's grants (a handful) rather than every
+            // grant of every subject (a national group may hold thousands).
+            Some(p) => {
+                if let Some(set) = s.by_property.get(&(agency, p)) {
+                    ids.extend(set.iter().copied().filter(|id| {
+                        s.grants
+                            .get(id)
+                            .is_some_and(|g| subjects.contains(&g.subject))
+                    }));
+                }
+            }
+            None => {
+                for subject in subjects {
+                    if let Some(set) = s.by_subject.get(&(agency, *subject)) {
+                        ids.extend(set.iter().copied());
+                    }
+                }
             }
         }
         ids.sort_unstable();
