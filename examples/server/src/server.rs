@@ -196,13 +196,23 @@ async fn readyz(State(store): State<Arc<dyn Store>>) -> axum::response::Response
         Ok(Ok(_)) | Ok(Err(StoreError::NotFound)) => (StatusCode::OK, "ready\n").into_response(),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness: the store does not answer");
-            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n").into_response()
+            unavailable()
         }
         Err(_) => {
             tracing::warn!("readiness: the store did not answer within 2 s");
-            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n").into_response()
+            unavailable()
         }
     }
+}
+
+/// Not ready: try again in 5 s (as the portal's own 503s say).
+fn unavailable() -> axum::response::Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(http::header::RETRY_AFTER, "5")],
+        "store unavailable\n",
+    )
+        .into_response()
 }
 
 /// Adds request ids (`x-request-id`, kept from the request or a new UUID, echoed on the

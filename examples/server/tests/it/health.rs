@@ -118,6 +118,11 @@ async fn readiness_is_503_when_the_store_does_not_answer() {
     store.pool().close().await;
     let r = app.clone().oneshot(get("/readyz")).await.unwrap();
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        r.headers()["retry-after"],
+        "5",
+        "a load balancer knows when to look again"
+    );
     // Liveness does not depend on the store.
     let r = app.oneshot(get("/healthz")).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
